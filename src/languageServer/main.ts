@@ -1,0 +1,3 @@
+// Language server entry point (dist/languageServer.js).
+process.stderr.write('vpdbg language server: not built yet\n');
+process.exitCode = 1;
