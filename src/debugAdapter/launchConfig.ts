@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 
-export type ImageFormat = 'auto' | 'elf' | 'multiboot' | 'flat' | 'bootsector';
+export type ImageFormat = 'auto' | 'elf' | 'multiboot' | 'flat';
 export type CpuMode = 'real' | 'protected' | 'long';
 export type SerialTarget = 'console' | 'terminal' | 'none';
 
@@ -35,7 +35,7 @@ export class LaunchConfigError extends Error {
   }
 }
 
-const FORMATS: ImageFormat[] = ['auto', 'elf', 'multiboot', 'flat', 'bootsector'];
+const FORMATS: ImageFormat[] = ['auto', 'elf', 'multiboot', 'flat'];
 const MODES: CpuMode[] = ['real', 'protected', 'long'];
 const SERIAL: SerialTarget[] = ['console', 'terminal', 'none'];
 export const MAX_PROCESSORS = 64;
@@ -194,9 +194,6 @@ export function validateLaunchConfig(raw: unknown, defaultCwd = process.cwd()): 
     if (a.cmdline.length > 4096) throw new LaunchConfigError('cmdline', 'must be at most 4096 characters');
     config.cmdline = a.cmdline;
   }
-  if (a.symbols !== undefined) config.symbols = existingFile('symbols', a.symbols, cwd);
-  if ((config.format === 'flat') && config.loadAddress === undefined) {
-    warnings.push("launch configuration: 'loadAddress' not given for a flat image; the machine's default is used");
-  }
+  if (a.symbols !== undefined && a.symbols !== '') config.symbols = existingFile('symbols', a.symbols, cwd);
   return { config, warnings };
 }

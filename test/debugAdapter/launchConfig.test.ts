@@ -50,7 +50,7 @@ test('bad values name the field and what is allowed', () => {
   assert.throws(() => validateLaunchConfig({ cwd: dir }), /'program' is required/);
   bad({ program: 'missing.bin' }, 'program', /does not exist/);
   bad({ program: 42 }, 'program', /non-empty string/);
-  bad({ format: 'pe' }, 'format', /"auto", "elf", "multiboot", "flat", "bootsector"/);
+  bad({ format: 'pe' }, 'format', /"auto", "elf", "multiboot", "flat"/);
   bad({ loadAddress: 'here' }, 'loadAddress', /non-negative integer/);
   bad({ loadAddress: -1 }, 'loadAddress', /non-negative integer|between/);
   bad({ mode: 'smm' }, 'mode', /"real", "protected", "long"/);

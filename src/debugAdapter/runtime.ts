@@ -1,0 +1,517 @@
+// The session-independent controller of a machine: runs the VPs in slices (setImmediate
+// between them, so DAP requests are served while the guest runs), decides which exits stop
+// (exit filters, breakpoints with conditions/hit counts/logpoints, watchpoints, steps) and
+// reports stops, output and the end of the guest as events. No DAP types here.
+import { EventEmitter } from 'node:events';
+import { WhvRunVpExitReason } from '../partition/hvdef';
+import type { RunVpExitContext } from '../partition/exitContext';
+import { HvRegisterName } from '../partition/hvdef';
+import { describeExit, exitStops, FILTER_BY_ID, FILTER_BY_REASON, FilterState, CPU_MODES, hex } from './exitFilters';
+import { evaluateCondition, evaluateExpression } from './expression/evaluate';
+import { guestAccessor, RegisterCache } from './guestAccessor';
+import { decodeInstructions, Bitness, DecodedInstruction } from './disassembler';
+import type { CpuMode, TargetWatchpoint, VpTarget } from './target';
+
+export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint'
+  | 'data breakpoint' | 'exception' | 'pause' | 'goto';
+
+export interface StopInfo {
+  vp: number;
+  reason: StopReason;
+  description: string;
+  /** The exit that caused the stop, if any. */
+  exit?: RunVpExitContext;
+  /** Exit filter id for exception stops (exceptionInfo's exceptionId). */
+  exceptionId?: string;
+  hitBreakpointIds?: number[];
+  /** Extra exit fields (ModeChange From/To). */
+  extra?: Record<string, unknown>;
+}
+
+export interface CodeBreakpoint {
+  id: number;
+  address: bigint;
+  kind: 'breakpoint' | 'function breakpoint' | 'instruction breakpoint';
+  condition?: string;
+  hitCondition?: string;
+  logMessage?: string;
+  hits: number;
+}
+
+export interface DataBreakpoint extends TargetWatchpoint {
+  id: number;
+  condition?: string;
+  hitCondition?: string;
+  hits: number;
+}
+
+type StepKind =
+  | { kind: 'continue' }
+  | { kind: 'instruction'; over: boolean }
+  | { kind: 'line'; over: boolean; line?: string; startDepth: bigint }
+  | { kind: 'out'; rsp: bigint };
+
+/** Instructions per slice before yielding to the event loop; adapted to keep slices ~10 ms. */
+const INITIAL_BUDGET = 20_000;
+const MIN_BUDGET = 1_000;
+const MAX_BUDGET = 2_000_000;
+const TARGET_SLICE_MS = 10;
+/** Single steps per slice while stepping by line or out of a function. */
+const STEPS_PER_SLICE = 2_000;
+/** A line step that runs this long without reaching another line stops anyway (e.g. a spin loop). */
+const MAX_STEP_INSTRUCTIONS = 5_000_000;
+const OUTPUT_BACKLOG_LIMIT = 1 << 20;
+
+export class Runtime extends EventEmitter {
+  private running = false;
+  private stepKind: StepKind = { kind: 'continue' };
+  private stepVp = 0;
+  private stepCount = 0;
+  private pauseRequested = false;
+  private ended = false;
+  private budget = INITIAL_BUDGET;
+  private nextVp = 0;
+  private readonly filters = new Map<string, FilterState>();
+  private codeBreakpoints: CodeBreakpoint[] = [];
+  private dataBreakpoints: DataBreakpoint[] = [];
+  /** Temporary breakpoint for stepping over CALL/INT/REP. */
+  private tempBreakpoint: { vp: number; address: bigint; rsp: bigint } | undefined;
+  /** The temporary breakpoint was just set: lift any breakpoint under the PC for the first instruction. */
+  private tempFresh = false;
+  private lastModes: CpuMode[] = [];
+  readonly exitCounts = new Map<string, number>();
+  lastStop: StopInfo | undefined;
+  traceExits = false;
+  /** Characters of guest output not yet delivered; above OUTPUT_BACKLOG_LIMIT the guest waits. */
+  outputBacklog: () => number = () => 0;
+
+  constructor(readonly target: VpTarget) {
+    super();
+    for (const f of FILTER_BY_ID.values()) this.filters.set(f.id, { enabled: f.default });
+    this.applyReportedExits();
+    this.lastModes = Array.from({ length: target.processorCount }, (_, vp) => target.mode(vp));
+  }
+
+  get isRunning(): boolean { return this.running; }
+  get hasEnded(): boolean { return this.ended; }
+
+  // ---- configuration -------------------------------------------------------------------
+
+  setExitFilters(filters: Map<string, FilterState>): void {
+    for (const id of this.filters.keys()) this.filters.set(id, filters.get(id) ?? { enabled: false });
+    this.applyReportedExits();
+  }
+
+  filterState(id: string): FilterState | undefined { return this.filters.get(id); }
+
+  private applyReportedExits(): void {
+    const reasons = new Set<number>();
+    for (const [id, st] of this.filters) {
+      const r = FILTER_BY_ID.get(id)?.reason;
+      if (st.enabled && r !== undefined) reasons.add(r);
+    }
+    this.target.setReportedExits(reasons);
+  }
+
+  setCodeBreakpoints(list: CodeBreakpoint[], kind: CodeBreakpoint['kind'], source?: string): void {
+    // Source breakpoints are replaced per file; the others per kind.
+    this.codeBreakpoints = this.codeBreakpoints.filter((b) => b.kind !== kind || (source !== undefined && (b as any).source !== source));
+    for (const b of list) { if (source !== undefined) (b as any).source = source; this.codeBreakpoints.push(b); }
+    this.applyBreakpoints();
+  }
+
+  setDataBreakpoints(list: DataBreakpoint[]): void {
+    this.dataBreakpoints = list;
+    for (let vp = 0; vp < this.target.processorCount; vp++) this.target.setWatchpoints(vp, list);
+  }
+
+  private applyBreakpoints(skipFor?: { vp: number; address: bigint }): void {
+    for (let vp = 0; vp < this.target.processorCount; vp++) {
+      const addrs = new Set(this.codeBreakpoints.map((b) => b.address));
+      if (this.tempBreakpoint?.vp === vp) addrs.add(this.tempBreakpoint.address);
+      if (skipFor?.vp === vp) addrs.delete(skipFor.address);
+      this.target.setInstructionBreakpoints(vp, addrs);
+    }
+  }
+
+  // ---- execution control -----------------------------------------------------------------
+
+  continue(): void { this.resume({ kind: 'continue' }, 0); }
+
+  step(vp: number, granularity: 'instruction' | 'line', over: boolean): void {
+    if (granularity === 'instruction' || !this.lineAt(vp)) {
+      this.resume({ kind: 'instruction', over }, vp);
+    } else {
+      this.resume({ kind: 'line', over, line: this.lineAt(vp), startDepth: this.reg(vp, HvRegisterName.Rsp) }, vp);
+    }
+  }
+
+  stepOut(vp: number): void {
+    this.resume({ kind: 'out', rsp: this.reg(vp, HvRegisterName.Rsp) }, vp);
+  }
+
+  /** Stops a running guest within one slice: the partition's cancel makes the next run() return Canceled. */
+  pause(): void {
+    if (!this.running) return;
+    this.pauseRequested = true;
+    for (let vp = 0; vp < this.target.processorCount; vp++) this.target.cancel(vp);
+  }
+
+  /** Stops everything for good (terminate/disconnect). */
+  stop(): void {
+    this.ended = true;
+    this.running = false;
+  }
+
+  private resume(kind: StepKind, vp: number): void {
+    if (this.ended || this.running) return;
+    this.stepKind = kind;
+    this.stepVp = vp;
+    this.stepCount = 0;
+    this.pauseRequested = false;
+    this.running = true;
+    this.lastStop = undefined;
+    this.emit('continued');
+    if (kind.kind === 'instruction' && kind.over) this.planStepOver(vp);
+    setImmediate(() => this.tick(true));
+  }
+
+  private reg(vp: number, code: number): bigint {
+    const v = this.target.getRegisters(vp, [code])[0];
+    let r = 0n;
+    for (let i = 7; i >= 0; i--) r = (r << 8n) | BigInt(v[i]);
+    return r;
+  }
+
+  bitness(vp: number): Bitness {
+    const m = this.target.mode(vp);
+    return m === 'long64' ? 64 : m === 'real' || m === 'protected16' || m === 'v8086' ? 16 : 32;
+  }
+
+  /** Linear address of the VP's current instruction (CS.Base + RIP). */
+  pc(vp: number): bigint {
+    const [rip, cs] = this.target.getRegisters(vp, [HvRegisterName.Rip, HvRegisterName.Cs]);
+    let r = 0n, base = 0n;
+    for (let i = 7; i >= 0; i--) { r = (r << 8n) | BigInt(rip[i]); base = (base << 8n) | BigInt(cs[i]); }
+    const m = this.target.mode(vp);
+    if (m === 'long64') return r;
+    return (base + (r & (m === 'real' || m === 'v8086' || m === 'protected16' ? 0xffffn : 0xffffffffn))) & 0xffffffffn;
+  }
+
+  currentInstruction(vp: number): DecodedInstruction | undefined {
+    const pc = this.pc(vp);
+    const buf = new Uint8Array(15);
+    const n = this.target.readVirtual(vp, pc, buf);
+    if (n === 0) return undefined;
+    return decodeInstructions(buf.subarray(0, n), pc, this.bitness(vp), 1)[0];
+  }
+
+  private lineAt(vp: number): string | undefined {
+    const l = this.target.symbols.lineAt(Number(this.pc(vp)));
+    return l ? `${l.file}:${l.line}` : undefined;
+  }
+
+  /** For `next` at instruction granularity: CALL/INT/REP run to the next instruction via a temporary breakpoint. */
+  private planStepOver(vp: number): boolean {
+    const insn = this.currentInstruction(vp);
+    if (!insn?.stepOver) return false;
+    this.tempBreakpoint = { vp, address: insn.address + BigInt(insn.length), rsp: this.reg(vp, HvRegisterName.Rsp) };
+    this.applyBreakpoints();
+    return true;
+  }
+
+  private clearTemp(): void {
+    if (this.tempBreakpoint) { this.tempBreakpoint = undefined; this.applyBreakpoints(); }
+  }
+
+  private tick(first: boolean): void {
+    if (!this.running || this.ended) return;
+    try {
+      const stop = this.runSlice(first);
+      if (stop) { this.finishStop(stop); return; }
+    } catch (e) {
+      // An emulator failure must not kill the adapter: stop with the message, state preserved.
+      this.finishStop({ vp: this.stepVp, reason: 'exception', exceptionId: 'InternalError', description: `emulator error: ${(e as Error).message}` });
+      return;
+    }
+    if (!this.running) return;
+    // Back-pressure instead of dropping output: let the console catch up before running on.
+    if (this.outputBacklog() > OUTPUT_BACKLOG_LIMIT) setTimeout(() => this.tick(false), 20);
+    else setImmediate(() => this.tick(false));
+  }
+
+  private finishStop(stop: StopInfo | 'ended'): void {
+    this.running = false;
+    this.clearTemp();
+    if (stop === 'ended') return;
+    this.lastStop = stop;
+    this.emit('stopped', stop);
+  }
+
+  /** Runs one slice; returns a stop, 'ended', or undefined to keep going. */
+  private runSlice(first: boolean): StopInfo | 'ended' | undefined {
+    if (this.pauseRequested) return { vp: this.stepVp, reason: 'pause', description: 'Paused' };
+    const k = this.stepKind;
+    if (k.kind === 'continue' || (k.kind === 'instruction' && this.tempBreakpoint)) {
+      const started = Date.now();
+      const n = this.target.processorCount;
+      for (let i = 0; i < n; i++) {
+        const vp = (this.nextVp + i) % n;
+        const r = this.runVp(vp, first && vp === this.stepVp ? 1 : this.sliceBudget(), first);
+        if (r && r !== 'returned') return r;
+      }
+      this.nextVp = (this.nextVp + 1) % n;
+      this.adapt(Date.now() - started);
+      return undefined;
+    }
+    // Stepping: single instructions on the stepping VP, checking after each; calls (and
+    // INT, REP) are run to their return through a temporary breakpoint when stepping over.
+    const vp = this.stepVp;
+    for (let i = 0; i < STEPS_PER_SLICE; i++) {
+      let wasRet = false;
+      if (this.tempBreakpoint) {
+        const fresh = this.tempFresh;
+        this.tempFresh = false;
+        const r = this.runVp(vp, this.sliceBudget(), fresh);
+        if (r !== 'returned') return r; // a stop, the end, or undefined: yield and come back
+        this.clearTemp();
+      } else {
+        const before = this.currentInstruction(vp);
+        if (before?.stepOver && ((k.kind === 'line' && k.over) || k.kind === 'out')) {
+          this.tempBreakpoint = { vp, address: before.address + BigInt(before.length), rsp: this.reg(vp, HvRegisterName.Rsp) };
+          this.tempFresh = true;
+          this.applyBreakpoints();
+          continue;
+        }
+        wasRet = before?.flow === 'return';
+        const r = this.runVp(vp, 1, this.stepCount === 0);
+        this.stepCount++;
+        if (r && r !== 'returned') return r;
+      }
+      if (k.kind === 'instruction') return { vp, reason: 'step', description: 'Step' };
+      if (k.kind === 'out') {
+        if (wasRet && this.reg(vp, HvRegisterName.Rsp) > k.rsp) return { vp, reason: 'step', description: 'Step out' };
+      } else if (k.kind === 'line') {
+        const line = this.lineAt(vp);
+        if (line !== undefined && line !== k.line) return { vp, reason: 'step', description: 'Step' };
+        if (line === undefined && this.reg(vp, HvRegisterName.Rsp) > k.startDepth) {
+          return { vp, reason: 'step', description: 'Step (returned to code without line information)' };
+        }
+      }
+      if (this.stepCount > MAX_STEP_INSTRUCTIONS) return { vp, reason: 'step', description: `Step stopped after ${MAX_STEP_INSTRUCTIONS} instructions without reaching another line` };
+      if (this.pauseRequested) return { vp, reason: 'pause', description: 'Paused' };
+    }
+    return undefined;
+  }
+
+  private sliceBudget(): number {
+    // ModeChange needs a look at the mode after every instruction.
+    return this.filters.get('ModeChange')?.enabled ? 1 : this.budget;
+  }
+
+  private adapt(ms: number): void {
+    if (ms < TARGET_SLICE_MS / 2) this.budget = Math.min(MAX_BUDGET, this.budget * 2);
+    else if (ms > TARGET_SLICE_MS * 2) this.budget = Math.max(MIN_BUDGET, Math.floor(this.budget / 2));
+  }
+
+  /**
+   * Runs one VP for `budget` instructions, handling every exit that does not stop.
+   * `skipBreakpointAtPc` steps off a breakpoint the VP is sitting on.
+   */
+  private runVp(vp: number, budget: number, skipBreakpointAtPc: boolean): StopInfo | 'ended' | 'returned' | undefined {
+    let remaining = budget;
+    let skip = skipBreakpointAtPc;
+    while (remaining > 0) {
+      if (skip) this.applyBreakpoints({ vp, address: this.pc(vp) });
+      const before = this.target.instructionCount(vp);
+      const exit = this.target.run(vp, skip ? 1 : remaining);
+      if (skip) { this.applyBreakpoints(); skip = false; }
+      remaining -= Math.max(1, this.target.instructionCount(vp) - before);
+      const modeStop = this.checkMode(vp, exit);
+      const r = this.handleExit(vp, exit);
+      if (r) return r;
+      if (modeStop) return modeStop;
+    }
+    return undefined;
+  }
+
+  private checkMode(vp: number, exit: RunVpExitContext): StopInfo | undefined {
+    const f = this.filters.get('ModeChange');
+    if (!f?.enabled) return undefined;
+    const now = this.target.mode(vp);
+    const was = this.lastModes[vp];
+    if (now === was) return undefined;
+    this.lastModes[vp] = now;
+    const extra = { From: CPU_MODES.indexOf(was), To: CPU_MODES.indexOf(now) };
+    const d = exitStops(f, exit, extra);
+    if (!d.stop) return undefined;
+    this.count('ModeChange');
+    return { vp, reason: 'exception', exceptionId: 'ModeChange', exit, extra,
+      description: `ModeChange: ${was} → ${now}${d.error ? ` (${d.error})` : ''}` };
+  }
+
+  private count(id: string): void { this.exitCounts.set(id, (this.exitCounts.get(id) ?? 0) + 1); }
+
+  private handleExit(vp: number, exit: RunVpExitContext): StopInfo | 'ended' | 'returned' | undefined {
+    const reason = exit.ExitReason;
+    if (reason === WhvRunVpExitReason.None) return undefined;
+    if (reason === WhvRunVpExitReason.Canceled) {
+      if (this.pauseRequested) return { vp, reason: 'pause', description: 'Paused' };
+    }
+    if (reason === WhvRunVpExitReason.VpdbgBreakpoint) return this.onBreakpoint(vp, exit);
+    if (reason === WhvRunVpExitReason.VpdbgWatchpoint) return this.onWatchpoint(vp, exit);
+    if (reason === WhvRunVpExitReason.VpdbgInternalError) {
+      return { vp, reason: 'exception', exceptionId: 'InternalError', exit, description: `Emulator internal error: ${exit.InternalError?.Message ?? 'unknown'} (VP state preserved)` };
+    }
+    const filter = FILTER_BY_REASON.get(reason);
+    const id = filter?.id ?? `ExitReason ${hex(reason)}`;
+    this.count(id);
+    if (this.traceExits) this.emit('output', `[exit] VP ${vp}: ${describeExit(exit)}\n`, 'console');
+    const ended = this.target.guestEnded(vp, exit);
+    if (ended) {
+      this.ended = true;
+      this.emit('ended', ended);
+      return 'ended';
+    }
+    const d = exitStops(filter ? this.filters.get(filter.id) : { enabled: true }, exit);
+    if (d.stop) {
+      return { vp, reason: 'exception', exceptionId: filter?.id ?? id, exit, description: describeExit(exit) + (d.error ? ` — ${d.error}` : '') };
+    }
+    // HLT with interrupts off never resumes: stop instead of spinning on it.
+    if (reason === WhvRunVpExitReason.X64Halt && (BigInt(exit.VpContext.Rflags) & 0x200n) === 0n) {
+      this.target.completeExit(vp, exit);
+      return { vp, reason: 'exception', exceptionId: 'X64Halt', exit, description: `${describeExit(exit)} with interrupts disabled: the VP cannot resume` };
+    }
+    this.target.completeExit(vp, exit);
+    return undefined;
+  }
+
+  private conditionHolds(vp: number, bp: { condition?: string; hitCondition?: string; hits: number }, exit?: RunVpExitContext): boolean | string {
+    const acc = guestAccessor({ target: this.target, regs: new RegisterCache(this.target, vp), exit });
+    if (bp.condition) {
+      try {
+        if (!evaluateCondition(bp.condition, acc)) return false;
+      } catch (e) {
+        return `condition '${bp.condition}' failed: ${(e as Error).message}`;
+      }
+    }
+    bp.hits++;
+    if (bp.hitCondition) return hitConditionHolds(bp.hitCondition, bp.hits);
+    return true;
+  }
+
+  private onBreakpoint(vp: number, exit: RunVpExitContext): StopInfo | 'returned' | undefined {
+    const address = exit.Breakpoint?.Gva ?? this.pc(vp);
+    const t = this.tempBreakpoint;
+    if (t && t.vp === vp && t.address === address && this.reg(vp, HvRegisterName.Rsp) >= t.rsp) {
+      if (this.stepKind.kind === 'instruction') return { vp, reason: 'step', description: 'Step' };
+      return 'returned';
+    }
+    const hit: CodeBreakpoint[] = [];
+    const errors: string[] = [];
+    for (const bp of this.codeBreakpoints.filter((b) => b.address === address)) {
+      const ok = this.conditionHolds(vp, bp, exit);
+      if (ok === false) continue;
+      if (typeof ok === 'string') errors.push(ok);
+      if (bp.logMessage !== undefined && typeof ok !== 'string') {
+        this.emit('output', this.formatLogMessage(vp, bp.logMessage, exit) + '\n', 'console');
+        continue;
+      }
+      hit.push(bp);
+    }
+    if (hit.length === 0) {
+      // Not stopping: step past the breakpoint on the next run.
+      this.skipNext = { vp, address };
+      return this.stepPastBreakpoint(vp);
+    }
+    const kind = hit[0].kind;
+    return { vp, reason: kind, hitBreakpointIds: hit.map((b) => b.id), description: `${capitalize(kind)} at ${hex(address)}${errors.length ? ` — ${errors.join('; ')}` : ''}` };
+  }
+
+  private skipNext: { vp: number; address: bigint } | undefined;
+
+  /** Executes the instruction under a non-stopping breakpoint with that breakpoint lifted. */
+  private stepPastBreakpoint(vp: number): StopInfo | 'returned' | undefined {
+    const s = this.skipNext!;
+    this.skipNext = undefined;
+    this.applyBreakpoints(s);
+    try {
+      const exit = this.target.run(vp, 1);
+      const r = this.handleExit(vp, exit);
+      return r === 'ended' ? undefined : r;
+    } finally {
+      this.applyBreakpoints();
+    }
+  }
+
+  private onWatchpoint(vp: number, exit: RunVpExitContext): StopInfo | undefined {
+    const w = exit.Watchpoint;
+    const hit: DataBreakpoint[] = [];
+    for (const bp of this.dataBreakpoints) {
+      if (!w || w.Address + BigInt(w.Size) <= bp.address || bp.address + BigInt(bp.size) <= w.Address || w.AccessInfo.Physical !== bp.physical) continue;
+      if ((w.AccessInfo.IsWrite && !bp.write) || (!w.AccessInfo.IsWrite && !bp.read)) continue;
+      const ok = this.conditionHolds(vp, bp, exit);
+      if (ok !== false) hit.push(bp);
+    }
+    if (hit.length === 0) return undefined;
+    const what = w ? `${w.AccessInfo.IsWrite ? 'write' : 'read'} of ${w.Size} byte${w.Size === 1 ? '' : 's'} at ${w.AccessInfo.Physical ? 'GPA' : ''} ${hex(w.Address)}` : 'access';
+    return { vp, reason: 'data breakpoint', hitBreakpointIds: hit.map((b) => b.id), exit, description: `Data breakpoint: ${what}` };
+  }
+
+  /** Logpoint text: `{expr}` parts are evaluated (`{rax,x}`), `{{`/`}}` are literal braces. */
+  formatLogMessage(vp: number, template: string, exit?: RunVpExitContext): string {
+    const acc = guestAccessor({ target: this.target, regs: new RegisterCache(this.target, vp), exit });
+    return template.replace(/\{\{|\}\}|\{([^{}]*)\}/g, (m, expr: string | undefined) => {
+      if (m === '{{') return '{';
+      if (m === '}}') return '}';
+      try {
+        const r = evaluateExpression(expr!, acc);
+        return r.format === 'd' ? r.value.toString() : hex(r.value);
+      } catch (e) {
+        return `<${(e as Error).message}>`;
+      }
+    });
+  }
+
+  breakpointsSnapshot(): CodeBreakpoint[] { return this.codeBreakpoints.map((b) => ({ ...b, hits: 0 })); }
+  dataSnapshot(): DataBreakpoint[] { return this.dataBreakpoints.map((b) => ({ ...b, hits: 0 })); }
+  filtersSnapshot(): Map<string, FilterState> { return new Map(this.filters); }
+
+  /** Carries breakpoints and filters over to a restarted machine. */
+  restore(s: { code: CodeBreakpoint[]; data: DataBreakpoint[]; filters: Map<string, FilterState> }): void {
+    this.codeBreakpoints = s.code;
+    this.applyBreakpoints();
+    this.setDataBreakpoints(s.data);
+    this.setExitFilters(s.filters);
+  }
+
+  /** The stop on entry, before any instruction ran. */
+  stopOnEntry(): void {
+    this.lastStop = { vp: 0, reason: 'entry', description: 'Stopped on entry' };
+    this.emit('stopped', this.lastStop);
+  }
+
+  modeOf(vp: number): CpuMode { return this.target.mode(vp); }
+}
+
+/** DAP hit conditions: `5` or `== 5`, `>= 5`, `> 5`, `< 5`, `<= 5`, `% 3` (every 3rd hit). */
+export function hitConditionHolds(cond: string, hits: number): boolean | string {
+  const m = /^\s*(==|>=|<=|>|<|%)?\s*(\d+)\s*$/.exec(cond);
+  if (!m) return `hit condition '${cond}' is not understood (use N, == N, >= N, > N, < N, <= N or % N)`;
+  const n = Number(m[2]);
+  switch (m[1] ?? '==') {
+    case '==': return hits === n;
+    case '>=': return hits >= n;
+    case '>': return hits > n;
+    case '<': return hits < n;
+    case '<=': return hits <= n;
+    default: return n > 0 && hits % n === 0;
+  }
+}
+
+export function checkHitCondition(cond: string): string | undefined {
+  const r = hitConditionHolds(cond, 1);
+  return typeof r === 'string' ? r : undefined;
+}
+
+function capitalize(s: string): string { return s[0].toUpperCase() + s.slice(1); }

@@ -1,0 +1,55 @@
+// What the debugger runtime needs from the machine: run a VP for a budget, cancel, registers
+// by HV_REGISTER_NAME, guest memory, debugger breakpoints/watchpoints and symbols. One
+// implementation wraps src/machine's Machine (machineTarget.ts); keeping the seam narrow
+// keeps the runtime free of device and loader details.
+import type { RunVpExitContext } from '../partition/exitContext';
+import type { Symbols } from '../machine/symbols/symbols';
+
+export type CpuMode = 'real' | 'protected16' | 'protected32' | 'compatibility' | 'long64' | 'v8086';
+
+export interface TargetWatchpoint { address: bigint; size: number; read: boolean; write: boolean; physical: boolean }
+
+export interface VpTarget {
+  readonly processorCount: number;
+  readonly symbols: Symbols;
+  /** Image facts for the modules view and the console. */
+  readonly image: { path: string; format: string; entry: bigint; notes: string[] };
+
+  /**
+   * Runs VP `vp` for at most `budget` instructions. Exits the machine's devices claim are
+   * handled inside unless `reportDeviceExits` says otherwise; the returned exit is left
+   * uncompleted for completeExit(). A slice that ends without an exit returns reason None.
+   */
+  run(vp: number, budget: number): RunVpExitContext;
+  /** Completes an exit the way the machine would without a debugger (default device answers). */
+  completeExit(vp: number, exit: RunVpExitContext): void;
+  /** Whether an exit ends the guest (debug-exit port, reset, triple fault); with its status. */
+  guestEnded(vp: number, exit: RunVpExitContext): { status: number; reason: string } | undefined;
+  cancel(vp: number): void;
+  /** Exit reasons whose device-handled exits should still be returned (filters that are on). */
+  setReportedExits(reasons: ReadonlySet<number>): void;
+  /** Retired instructions of the VP since reset. */
+  instructionCount(vp: number): number;
+
+  /** One HvCallGetVpRegisters: values in the order of `names` (16 bytes each). Throws with the HV status on failure. */
+  getRegisters(vp: number, names: readonly number[]): Uint8Array[];
+  setRegisters(vp: number, names: readonly number[], values: readonly Uint8Array[]): void;
+  mode(vp: number): CpuMode;
+
+  /** Reads guest-linear memory through the VP's current paging; returns the count of bytes readable from the start. */
+  readVirtual(vp: number, address: bigint, dst: Uint8Array): number;
+  writeVirtual(vp: number, address: bigint, src: Uint8Array): number;
+  readPhysical(gpa: bigint, dst: Uint8Array): number;
+  writePhysical(gpa: bigint, src: Uint8Array): number;
+  /** Linear -> physical through the VP's paging (no A/D updates); undefined when not mapped. */
+  translate(vp: number, linear: bigint): bigint | undefined;
+
+  setInstructionBreakpoints(vp: number, addresses: Iterable<bigint>): void;
+  setWatchpoints(vp: number, list: readonly TargetWatchpoint[]): void;
+
+  /** Serial (COM1) bytes as the guest writes them. */
+  onSerial(listener: (bytes: Uint8Array) => void): void;
+  /** Power-on reset and reload of the image (restart). */
+  reset(): void;
+  dispose(): void;
+}
