@@ -90,6 +90,14 @@ export function registerDebugging(context: vscode.ExtensionContext, host: Host):
     vscode.debug.registerDebugAdapterTrackerFactory('vpdbg', {
       createDebugAdapterTracker: (session) => ({
         onDidSendMessage: (m) => {
+          // The adapter has its runtime once it sends `initialized`: the saved exit
+          // breakpoints go to it then, alongside VS Code's own configuration requests.
+          if (m.type === 'event' && m.event === 'initialized') {
+            const saved = savedExitBreakpoints(host);
+            if (saved.filterOptions.length) {
+              void applyExitBreakpoints(host, saved, session).then((err) => { if (err) void host.showError(`vpdbg: exit breakpoints: ${err}`); });
+            }
+          }
           if (vscode.debug.activeDebugSession && vscode.debug.activeDebugSession.id !== session.id) return;
           watcher.handle(m);
           if (m.type === 'event' && m.event === 'stopped' && view.visible) void syncHistory(session);
@@ -104,10 +112,6 @@ export function registerDebugging(context: vscode.ExtensionContext, host: Host):
       updateStatus();
       status.show();
       void host.setContext(DECIMAL_CONTEXT, false);
-      const saved = savedExitBreakpoints(host);
-      if (saved.filterOptions.length) {
-        void applyExitBreakpoints(host, saved).then((err) => { if (err) void host.showError(`vpdbg: exit breakpoints: ${err}`); });
-      }
     }),
     vscode.debug.onDidTerminateDebugSession((session) => {
       if (session.type === 'vpdbg' && !vscode.debug.activeDebugSession) status.hide();

@@ -47,8 +47,7 @@ export async function pickExitBreakpoints(host: Host): Promise<SetExitBreakpoint
 }
 
 /** Sends the setting to a vpdbg session; returns an error message if the adapter refused. */
-export async function applyExitBreakpoints(host: Host, args: SetExitBreakpointsArgs): Promise<string | undefined> {
-  const session = host.activeDebugSession();
+export async function applyExitBreakpoints(host: Host, args: SetExitBreakpointsArgs, session = host.activeDebugSession()): Promise<string | undefined> {
   if (!session || session.type !== 'vpdbg') return undefined;
   try {
     const body = await session.customRequest(SetExitBreakpointsRequest, args);
