@@ -9,6 +9,8 @@ const production = args.has('--production');
 
 const bundles = {
   extension: 'src/extension/extension.ts',
+  // Loaded by the extension only when an assembly document opens (keeps activation small).
+  languageClient: 'src/extension/languageClient.ts',
   debugAdapter: 'src/debugAdapter/main.ts',
   languageServer: 'src/languageServer/main.ts',
   cli: 'src/cli/main.ts',
@@ -43,6 +45,8 @@ if (args.has('--watch')) {
   console.log('watching src/ ...');
 } else {
   await esbuild.build(bundleOptions);
+  // iced-x86 (bundled into the debug adapter) reads its wasm from beside the bundle.
+  cpSync('node_modules/iced-x86/iced_x86_bg.wasm', 'dist/iced_x86_bg.wasm');
   if (args.has('--tests')) {
     rmSync('out', { recursive: true, force: true });
     await esbuild.build({
