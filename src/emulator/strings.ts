@@ -1,0 +1,122 @@
+// String instructions MOVS/CMPS/STOS/LODS/SCAS with REP/REPE/REPNE. Each REP iteration
+// retires as one instruction: a REP runs as many iterations as the budget allows, then
+// leaves RIP on itself so the next slice (or an interrupt) continues it. Registers are
+// updated per iteration, so a fault mid-way leaves the architectural partial state.
+
+import type { Cpu } from './cpu';
+import type { Insn } from './insn';
+import { DF, getZF } from './flags';
+import { Seg } from './vcpu';
+import { alu, AluOp } from './alu';
+import { MASK } from './operands';
+
+/** Linear address of seg:rSI/rDI (reg 6 or 7) for an access of `size`; sets c.hi. */
+export function strAddr(c: Cpu, seg: number, reg: number, as: number, size: number, write: boolean): number {
+  if (as === 8) {
+    const lo = c.r[reg], hi = c.rh[reg];
+    if (seg >= 4) {
+      const s = (lo >>> 0) + (c.segBaseLo[seg] >>> 0);
+      const h = (hi + c.segBaseHi[seg] + (s > 0xffffffff ? 1 : 0)) | 0;
+      if (((h << 16) >> 16) !== h) c.gp(0);
+      c.hi = h; return s | 0;
+    }
+    if (((hi << 16) >> 16) !== hi) c.gp(0);
+    c.hi = hi; return lo;
+  }
+  const off = as === 4 ? c.r[reg] : c.r[reg] & 0xffff;
+  return c.segAddr(seg, off, size, write);
+}
+
+/** rSI/rDI (or rCX with delta -1) += delta at address size `as`. */
+export function advance(c: Cpu, reg: number, as: number, delta: number): void {
+  if (as === 8) {
+    const s = (c.r[reg] >>> 0) + delta;
+    c.r[reg] = s | 0;
+    c.rh[reg] = (c.rh[reg] + (s > 0xffffffff ? 1 : s < 0 ? -1 : 0)) | 0;
+  } else if (as === 4) { c.r[reg] = (c.r[reg] + delta) | 0; c.rh[reg] = 0; }
+  else c.r[reg] = (c.r[reg] & ~0xffff) | ((c.r[reg] + delta) & 0xffff);
+}
+
+/** True when rCX (at address size) is zero. */
+export function countZero(c: Cpu, as: number): boolean {
+  return as === 8 ? (c.r[1] | c.rh[1]) === 0 : as === 4 ? c.r[1] === 0 : (c.r[1] & 0xffff) === 0;
+}
+
+/** One iteration of string op `d.op`: 0 MOVS, 1 CMPS, 2 STOS, 3 LODS, 4 SCAS. Returns false when a REPE/REPNE condition ends the loop. */
+function once(c: Cpu, d: Insn): boolean {
+  const s = d.os, as = d.as;
+  const delta = (c.flags & DF) ? -s : s;
+  const seg = d.segOvr >= 0 ? d.segOvr : Seg.DS;
+  switch (d.op) {
+    case 0: {
+      const src = strAddr(c, seg, 6, as, s, false);
+      const v = c.readN(src, c.hi, s), vh = c.hi;
+      const dst = strAddr(c, Seg.ES, 7, as, s, true);
+      c.writeN(dst, c.hi, s, v, vh);
+      advance(c, 6, as, delta); advance(c, 7, as, delta);
+      return true;
+    }
+    case 1: {
+      const src = strAddr(c, seg, 6, as, s, false);
+      const a = c.readN(src, c.hi, s), ah = c.hi;
+      const dst = strAddr(c, Seg.ES, 7, as, s, false);
+      const b = c.readN(dst, c.hi, s), bh = c.hi;
+      alu(c, AluOp.Cmp, s, s < 4 ? a & MASK[s] : a, s === 8 ? ah : 0, s < 4 ? b & MASK[s] : b, s === 8 ? bh : 0);
+      advance(c, 6, as, delta); advance(c, 7, as, delta);
+      return d.rep === 1 ? getZF(c) : !getZF(c);
+    }
+    case 2: {
+      const dst = strAddr(c, Seg.ES, 7, as, s, true);
+      c.writeN(dst, c.hi, s, c.r[0], c.rh[0]);
+      advance(c, 7, as, delta);
+      return true;
+    }
+    case 3: {
+      const src = strAddr(c, seg, 6, as, s, false);
+      const v = c.readN(src, c.hi, s);
+      c.setReg(0, s, v, c.hi);
+      advance(c, 6, as, delta);
+      return true;
+    }
+    default: {
+      const dst = strAddr(c, Seg.ES, 7, as, s, false);
+      const b = c.readN(dst, c.hi, s), bh = c.hi;
+      const a = c.getReg(0, s), ah = s === 8 ? c.hi : 0;
+      alu(c, AluOp.Cmp, s, a, ah, b, s === 8 ? bh : 0);
+      advance(c, 7, as, delta);
+      return d.rep === 1 ? getZF(c) : !getZF(c);
+    }
+  }
+}
+
+/** MOVS/CMPS/STOS/LODS/SCAS with optional REP prefix. */
+export function stringOp(c: Cpu, d: Insn): void {
+  if (d.rep === 0) { once(c, d); return; }
+  const as = d.as;
+  if (countZero(c, as)) return;
+  // REP only conditions CMPS/SCAS; for the others F2 behaves as F3.
+  const conditional = d.op === 1 || d.op === 4;
+  let budget = c.stopAtCount() - c.icount;
+  if (budget < 1) budget = 1;
+  let done = 0;
+  try {
+    for (;;) {
+      const go = once(c, d);
+      advance(c, 1, as, -1);
+      done++;
+      if (countZero(c, as) || (conditional && !go)) break;
+      if (done >= budget || c.breakLoop) {
+        // Not finished: the instruction stays at RIP for the next iteration.
+        c.nextLo = c.ripLo; c.nextHi = c.ripHi;
+        c.breakLoop = true;
+        break;
+      }
+    }
+  } catch (e) {
+    // Each completed iteration retired; the faulting one did not.
+    c.icount += done;
+    throw e;
+  }
+  // The run loop counts the last iteration.
+  c.icount += done - 1;
+}
