@@ -1,0 +1,122 @@
+// The differential test proper: generate cases, run them on the host CPU and in the
+// emulator, compare RAX..R15 (not RSP), the defined arithmetic flags, the scratch buffer,
+// and the exception (host signal vs emulator vector) with its RIP. A mismatching case is
+// cut down to the first instruction whose prefix already diverges, so the report names
+// the culprit instruction, its bytes and the expected vs actual values.
+
+import { CpuExitReason } from '../../../src/emulator/vcpu';
+import { ARITH_FLAGS, flagNames } from './flags';
+import { EmuRunner, type EmuResult } from './emuRunner';
+import { CODE_ADDRESS, GPR_NAMES, Generator, type DiffCase } from './generator';
+import { HostRunner, type HostResult } from './hostRunner';
+
+export interface Mismatch { caseIndex: number; culprit: string; report: string }
+export interface DiffSummary { ran: number; hostFaults: number; mismatches: Mismatch[]; formCount: number }
+
+/** Host signal -> the exception vectors that raise it on Linux. */
+const SIGNAL_VECTORS: Record<number, number[]> = { 8: [0], 4: [6], 11: [13, 14, 12], 7: [17, 12, 13], 5: [1, 3] };
+
+const hex64 = (v: bigint): string => `0x${v.toString(16).padStart(16, '0')}`;
+
+/** Differences between host and emulator; empty when they agree. */
+function compare(c: DiffCase, host: HostResult, emu: EmuResult): string[] {
+  const diffs: string[] = [];
+  let taint = c.taintEnd;
+  if (host.signal === 0) {
+    if (emu.reason !== CpuExitReason.Halt) {
+      return [`emulator stopped with ${CpuExitReason[emu.reason]}${emu.vector >= 0 ? ` vector ${emu.vector}` : ''} at rip ${hex64(emu.rip)}${emu.error ? ` (${emu.error})` : ''}; host completed`];
+    }
+    const endRip = BigInt(CODE_ADDRESS + c.code.length + 1);
+    if (emu.rip !== endRip) diffs.push(`rip after HLT: expected ${hex64(endRip)} got ${hex64(emu.rip)}`);
+  } else {
+    const step = c.steps.find((s) => s.offset === host.faultOffset);
+    if (step) taint = step.taintBefore;
+    const vectors = SIGNAL_VECTORS[host.signal] ?? [];
+    if (emu.reason !== CpuExitReason.Exception || !vectors.includes(emu.vector)) {
+      return [`host raised signal ${host.signal} (vector ${vectors.join('/')}) at +0x${host.faultOffset.toString(16)}; emulator stopped with ${CpuExitReason[emu.reason]}${emu.vector >= 0 ? ` vector ${emu.vector}` : ''} at rip ${hex64(emu.rip)}${emu.error ? ` (${emu.error})` : ''}`];
+    }
+    const faultRip = BigInt(CODE_ADDRESS + host.faultOffset);
+    if (emu.rip !== faultRip) diffs.push(`fault rip: expected ${hex64(faultRip)} got ${hex64(emu.rip)}`);
+  }
+  for (let i = 0; i < 16; i++) {
+    if (i !== 4 && host.gprs[i] !== emu.gprs[i]) diffs.push(`${GPR_NAMES[i]}: expected ${hex64(host.gprs[i])} got ${hex64(emu.gprs[i])}`);
+  }
+  const mask = BigInt(ARITH_FLAGS & ~taint);
+  const diffFlags = Number((host.rflags ^ emu.rflags) & mask);
+  if (diffFlags) {
+    diffs.push(`flags ${flagNames(diffFlags)} differ: expected ${flagNames(Number(host.rflags & mask))} got ${flagNames(Number(emu.rflags & mask))} (undefined, not compared: ${flagNames(taint)})`);
+  }
+  for (let i = 0; i < host.memory.length; i++) {
+    if (host.memory[i] !== emu.memory[i]) {
+      diffs.push(`scratch[${i}] (0x${(0x10010000 + i).toString(16)}): expected 0x${host.memory[i].toString(16)} got 0x${emu.memory[i].toString(16)}`);
+      if (diffs.length > 24) break;
+    }
+  }
+  return diffs;
+}
+
+/** The case cut after `steps` instructions. */
+function prefix(c: DiffCase, steps: number): DiffCase {
+  const last = c.steps[steps - 1];
+  return {
+    ...c, code: c.code.slice(0, last.offset + last.length), steps: c.steps.slice(0, steps),
+    taintEnd: steps < c.steps.length ? c.steps[steps].taintBefore : c.taintEnd,
+  };
+}
+
+function describe(c: DiffCase, diffs: string[], seed: number): string {
+  const lines = [`seed ${seed} case ${c.index}: ${Buffer.from(c.code).toString('hex')}`];
+  for (const s of c.steps) lines.push(`  +${s.offset.toString(16).padStart(2, '0')}  ${Buffer.from(c.code.subarray(s.offset, s.offset + s.length)).toString('hex').padEnd(30)} ${s.text}`);
+  lines.push(`  initial: ${c.gprs.map((g, i) => (i === 4 ? '' : `${GPR_NAMES[i]}=${hex64(g)}`)).filter(Boolean).join(' ')} flags=${flagNames(Number(c.rflags))}`);
+  for (const d of diffs) lines.push(`  ${d}`);
+  return lines.join('\n');
+}
+
+export interface DiffOptions { seed: number; count: number; only?: readonly string[]; log?: (line: string) => void }
+
+/** Runs the comparison; returns a reason string instead when this host cannot run native code. */
+export function runDifferential(opts: DiffOptions): DiffSummary | string {
+  const host = HostRunner.create();
+  if (typeof host === 'string') return host;
+  const generator = new Generator(host.features(), opts.only);
+  const emu = new EmuRunner();
+  const cases = Array.from({ length: opts.count }, (_, i) => generator.generate(opts.seed, i));
+  const hostResults = host.run(cases);
+  const summary: DiffSummary = { ran: cases.length, hostFaults: 0, mismatches: [], formCount: generator.formCount };
+  const failing: DiffCase[] = [];
+  const failingDiffs: string[][] = [];
+  cases.forEach((c, i) => {
+    if (hostResults[i].signal) summary.hostFaults++;
+    const diffs = compare(c, hostResults[i], emu.run(c));
+    if (diffs.length) { failing.push(c); failingDiffs.push(diffs); }
+  });
+  // Isolate the first diverging instruction of each failing case (prefixes in one host batch).
+  const prefixes = failing.flatMap((c) => c.steps.map((_, k) => prefix(c, k + 1)));
+  const prefixResults = prefixes.length ? host.run(prefixes) : [];
+  let p = 0;
+  failing.forEach((c, n) => {
+    let culprit = c.steps[c.steps.length - 1];
+    let diffs = failingDiffs[n];
+    let cut = c;
+    for (let k = 0; k < c.steps.length; k++, p++) {
+      if (cut !== c) continue;
+      const d = compare(prefixes[p], prefixResults[p], emu.run(prefixes[p]));
+      if (d.length) { culprit = c.steps[k]; diffs = d; cut = prefixes[p]; }
+    }
+    const text = Buffer.from(c.code.subarray(culprit.offset, culprit.offset + culprit.length)).toString('hex');
+    const m: Mismatch = { caseIndex: c.index, culprit: `${culprit.text} [${text}]`, report: describe(cut, diffs, opts.seed) };
+    summary.mismatches.push(m);
+    opts.log?.(m.report);
+  });
+  return summary;
+}
+
+/** Mismatch counts per culprit mnemonic, most frequent first. */
+export function culpritHistogram(mismatches: readonly Mismatch[]): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const m of mismatches) {
+    const key = m.culprit.split(' ')[0] === 'lock' ? m.culprit.split(' ').slice(0, 2).join(' ') : m.culprit.split(' ')[0];
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]);
+}

@@ -1,0 +1,59 @@
+// Runs differential cases in the emulator: one long-mode Cpu, reused for every case (as a
+// debugger reuses one VP while it rewrites memory), code at CODE_ADDRESS followed by HLT,
+// every exception vector set to exit before delivery so faults are compared, not handled.
+
+import { CpuExitReason } from '../../../src/emulator/vcpu';
+import { createLongModeCpu, type LongModeSetup } from '../../support/longModeCpu';
+import { CODE_ADDRESS, SCRATCH_ADDRESS, SCRATCH_SIZE, type DiffCase } from './generator';
+
+export interface EmuResult {
+  reason: CpuExitReason;
+  /** Exception vector for Exception exits. */
+  vector: number;
+  rip: bigint;
+  gprs: bigint[];
+  rflags: bigint;
+  memory: Uint8Array;
+  /** Exception message when run() threw, or exit.message. */
+  error?: string;
+}
+
+const STACK_TOP = 0x9000n;
+
+export class EmuRunner {
+  private readonly setup: LongModeSetup = createLongModeCpu();
+
+  constructor() {
+    this.setup.cpu.setExceptionExitBitmap(0xffffffff);
+  }
+
+  run(c: DiffCase): EmuResult {
+    const { cpu, memory } = this.setup;
+    const code = new Uint8Array(c.code.length + 1);
+    code.set(c.code);
+    code[c.code.length] = 0xf4; // HLT: a Halt exit marks the end of the sequence
+    memory.write(CODE_ADDRESS, code);
+    memory.write(SCRATCH_ADDRESS, c.memory);
+    for (let i = 0; i < 16; i++) cpu.setGpr(i, i === 4 ? STACK_TOP : c.gprs[i]);
+    cpu.setRflags(c.rflags);
+    cpu.setRip(BigInt(CODE_ADDRESS));
+    if (cpu.getPendingEvent()) cpu.clearPendingException();
+    const result: EmuResult = { reason: CpuExitReason.InternalError, vector: -1, rip: 0n, gprs: [], rflags: 0n, memory: new Uint8Array(SCRATCH_SIZE) };
+    try {
+      result.reason = cpu.run(c.steps.length + 64);
+      if (result.reason === CpuExitReason.Exception) {
+        result.vector = cpu.exit.exception.vector;
+        cpu.clearPendingException();
+      } else if (result.reason !== CpuExitReason.Halt) {
+        result.error = cpu.exit.message;
+      }
+    } catch (e) {
+      result.error = `run() threw: ${(e as Error).stack ?? e}`;
+    }
+    result.rip = cpu.getRip();
+    result.gprs = Array.from({ length: 16 }, (_, i) => cpu.getGpr(i));
+    result.rflags = cpu.getRflags();
+    memory.read(SCRATCH_ADDRESS, result.memory);
+    return result;
+  }
+}

@@ -1,0 +1,310 @@
+// Generates random user-mode x86-64 instruction sequences for the differential test.
+//
+// Instruction forms come from iced-x86's opcode tables (every legacy encoding of the
+// mnemonics below that is valid in 64-bit mode: short accumulator forms, sign-extended
+// immediates, REX and high-byte registers ...), and bytes come from iced-x86's encoder.
+// One register (the "base") holds the scratch buffer address and is never an operand, so
+// every memory operand ([base+disp], [rip+disp]) stays inside the 256-byte buffer.
+// The generator tracks which flags are undefined at each point ("tainted") and never emits
+// an instruction that would consume one, so the final state is fully defined except for
+// the tainted flags, which the comparison masks.
+
+import {
+  Code, CodeExt, Encoder, FormatterSyntax, Formatter, Instruction, MemoryOperand, Mnemonic, OpCodeOperandKind as K, Register,
+} from 'iced-x86';
+import { Rng } from './rng';
+import { flagEffect, shiftEffect, SHIFTS, type FlagEffect } from './flags';
+
+/** Fixed guest-linear (= host virtual) addresses, identical on both sides so RIP-relative operands agree. */
+export const CODE_ADDRESS = 0x10000000;
+export const SCRATCH_ADDRESS = 0x10010000;
+export const SCRATCH_SIZE = 256;
+/** The base register points here; displacements stay within [-64, +56] of it. */
+export const BASE_VALUE = SCRATCH_ADDRESS + 128;
+
+export const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+const RSP = 4;
+const BASE_CHOICES = [3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+
+export interface Step { offset: number; length: number; text: string; taintBefore: number }
+
+export interface DiffCase {
+  index: number;
+  code: Uint8Array;
+  /** Initial RAX..R15 (RSP is not an operand; each side keeps its own stack pointer). */
+  gprs: bigint[];
+  rflags: bigint;
+  memory: Uint8Array;
+  steps: Step[];
+  /** Flags undefined at the end of the sequence. */
+  taintEnd: number;
+  base: number;
+}
+
+type OperandKind = 'rm' | 'reg' | 'mem' | 'imm' | 'fixed';
+interface FormOperand { kind: OperandKind; size: number; immKind?: K; fixed?: Register }
+interface Form { code: Code; mnemonic: string; operands: FormOperand[]; lock: boolean; opSize: number }
+
+const MNEMONICS = new Set([
+  'add', 'adc', 'sub', 'sbb', 'cmp', 'and', 'or', 'xor', 'test', 'neg', 'not', 'inc', 'dec',
+  'shl', 'sal', 'shr', 'sar', 'rol', 'ror', 'rcl', 'rcr', 'shld', 'shrd',
+  'mul', 'imul', 'div', 'idiv', 'bt', 'bts', 'btr', 'btc', 'bsf', 'bsr', 'lzcnt', 'tzcnt', 'popcnt',
+  'bswap', 'movbe', 'cmpxchg', 'xadd', 'xchg', 'movsx', 'movzx', 'movsxd', 'cbw', 'cwde', 'cdqe', 'cwd', 'cdq', 'cqo',
+  'lahf', 'sahf', 'lea', 'mov',
+  ...['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'].flatMap((cc) => [`cmov${cc}`, `set${cc}`]),
+]);
+
+const regKinds: Partial<Record<K, [OperandKind, number]>> = {
+  [K.r8_or_mem]: ['rm', 8], [K.r16_or_mem]: ['rm', 16], [K.r32_or_mem]: ['rm', 32], [K.r64_or_mem]: ['rm', 64],
+  [K.r8_reg]: ['reg', 8], [K.r8_opcode]: ['reg', 8], [K.r16_reg]: ['reg', 16], [K.r16_opcode]: ['reg', 16], [K.r16_rm]: ['reg', 16],
+  [K.r32_reg]: ['reg', 32], [K.r32_opcode]: ['reg', 32], [K.r32_rm]: ['reg', 32],
+  [K.r64_reg]: ['reg', 64], [K.r64_opcode]: ['reg', 64], [K.r64_rm]: ['reg', 64], [K.mem]: ['mem', 0],
+};
+const fixedKinds: Partial<Record<K, [Register, number]>> = {
+  [K.al]: [Register.AL, 8], [K.cl]: [Register.CL, 8], [K.ax]: [Register.AX, 16], [K.eax]: [Register.EAX, 32], [K.rax]: [Register.RAX, 64],
+};
+const immKinds = new Set([K.imm8, K.imm8sex16, K.imm8sex32, K.imm8sex64, K.imm16, K.imm32, K.imm32sex64, K.imm64, K.imm8_const_1]);
+
+/** Host features the caller detected (CPUID on the host); forms needing a missing one are not generated. */
+export interface HostFeatures { lzcnt: boolean; popcnt: boolean; bmi1: boolean; movbe: boolean; lahf64: boolean }
+
+function buildForms(features: HostFeatures, only?: ReadonlySet<string>): Form[] {
+  const forms: Form[] = [];
+  const count = Object.keys(Code).filter((k) => Number.isNaN(Number(k))).length;
+  for (let code = 1; code < count; code++) {
+    const info = CodeExt.opCode(code);
+    try {
+      const mnemonic = Mnemonic[info.mnemonic].toLowerCase();
+      if (!MNEMONICS.has(mnemonic) || (only && !only.has(mnemonic)) || !info.mode64 || info.encoding !== 0 || !info.isInstruction) continue;
+      if ((mnemonic === 'lzcnt' && !features.lzcnt) || (mnemonic === 'tzcnt' && !features.bmi1) ||
+        (mnemonic === 'popcnt' && !features.popcnt) || (mnemonic === 'movbe' && !features.movbe) ||
+        ((mnemonic === 'lahf' || mnemonic === 'sahf') && !features.lahf64)) continue;
+      const operands: FormOperand[] = [];
+      let ok = true;
+      for (let i = 0; i < info.opCount; i++) {
+        const kind = info.opKind(i);
+        const reg = regKinds[kind]; const fixed = fixedKinds[kind];
+        if (reg) operands.push({ kind: reg[0], size: reg[1] });
+        else if (fixed) operands.push({ kind: 'fixed', size: fixed[1], fixed: fixed[0] });
+        else if (immKinds.has(kind)) operands.push({ kind: 'imm', size: 0, immKind: kind });
+        else ok = false;
+      }
+      // 16-bit BSWAP is undefined; MOV to/from segment registers etc. were filtered by kind.
+      if (!ok || (mnemonic === 'bswap' && info.operandSize === 16)) continue;
+      forms.push({ code, mnemonic, operands, lock: info.canUseLockPrefix, opSize: info.operandSize || operands.find((o) => o.size)?.size || 0 });
+    } finally {
+      info.free();
+    }
+  }
+  return forms;
+}
+
+const REG8 = [Register.AL, Register.CL, Register.DL, Register.BL, Register.AH, Register.CH, Register.DH, Register.BH,
+  Register.SPL, Register.BPL, Register.SIL, Register.DIL, Register.R8L, Register.R9L, Register.R10L, Register.R11L,
+  Register.R12L, Register.R13L, Register.R14L, Register.R15L];
+
+/** 0-15 index of the 64-bit register a register operand belongs to. */
+export function fullIndex(reg: Register): number {
+  if (reg >= Register.AL && reg <= Register.BL) return reg - Register.AL;
+  if (reg >= Register.AH && reg <= Register.BH) return reg - Register.AH;
+  if (reg >= Register.SPL && reg <= Register.R15L) return reg - Register.SPL + 4;
+  if (reg >= Register.AX && reg <= Register.R15W) return reg - Register.AX;
+  if (reg >= Register.EAX && reg <= Register.R15D) return reg - Register.EAX;
+  if (reg >= Register.RAX && reg <= Register.R15) return reg - Register.RAX;
+  return -1;
+}
+
+function regOfSize(index: number, size: number): Register {
+  switch (size) {
+    case 8: return index < 4 ? Register.AL + index : Register.SPL + index - 4;
+    case 16: return Register.AX + index;
+    case 32: return Register.EAX + index;
+    default: return Register.RAX + index;
+  }
+}
+
+type Built = { t: 'r'; reg: Register } | { t: 'm'; mem: MemoryOperand } | { t: 'i'; value: number; u64?: bigint; signed: boolean };
+
+class Builder {
+  readonly encoder = new Encoder(64);
+  readonly formatter = new Formatter(FormatterSyntax.Intel);
+  bytes: number[] = [];
+  steps: Step[] = [];
+  taint = 0;
+
+  constructor(readonly rng: Rng, readonly base: number) {}
+
+  randomReg(size: number): Register {
+    for (;;) {
+      const reg = size === 8 ? this.rng.pick(REG8) : regOfSize(this.rng.int(16), size);
+      const idx = fullIndex(reg);
+      if (idx !== RSP && idx !== this.base) return reg;
+    }
+  }
+
+  scratchOperand(): MemoryOperand {
+    const disp = this.rng.int(121) - 64; // [-64, 56]
+    if (this.rng.chance(0.12)) {
+      return new MemoryOperand(Register.RIP, Register.None, 1, BigInt(BASE_VALUE + disp), 8, false, Register.None);
+    }
+    const baseReg = Register.RAX + this.base;
+    const size = disp === 0 && this.rng.chance(0.5) ? 0 : this.rng.chance(0.2) ? 4 : 1;
+    return new MemoryOperand(baseReg, Register.None, 1, BigInt(disp), size, false, Register.None);
+  }
+
+  /** Any address expression, for LEA (never dereferenced). */
+  leaOperand(): MemoryOperand {
+    const wide = this.rng.chance(0.8);
+    const pickReg = (): Register => {
+      for (;;) {
+        const i = this.rng.int(16);
+        if (i !== RSP) return (wide ? Register.RAX : Register.EAX) + i;
+      }
+    };
+    if (wide && this.rng.chance(0.1)) {
+      return new MemoryOperand(Register.RIP, Register.None, 1, BigInt(CODE_ADDRESS + this.rng.int(0x10000)), 8, false, Register.None);
+    }
+    const base = this.rng.chance(0.85) ? pickReg() : Register.None;
+    const index = this.rng.chance(0.6) ? pickReg() : Register.None;
+    const scale = index === Register.None ? 1 : this.rng.pick([1, 2, 4, 8]);
+    const dispKind = this.rng.int(3);
+    const disp = dispKind === 0 ? 0 : dispKind === 1 ? this.rng.int(256) - 128 : (this.rng.u32() | 0);
+    const displSize = base === Register.None ? (wide ? 8 : 4) : dispKind === 0 ? 0 : dispKind === 1 ? 1 : 4;
+    return new MemoryOperand(base, index, scale, BigInt(disp), displSize, false, Register.None);
+  }
+
+  immediate(kind: K): { value: number; signed: boolean; u64?: bigint } {
+    switch (kind) {
+      case K.imm8_const_1: return { value: 1, signed: true };
+      case K.imm8: return { value: this.rng.int(256), signed: false };
+      case K.imm8sex16: case K.imm8sex32: case K.imm8sex64: return { value: this.rng.int(256) - 128, signed: true };
+      case K.imm16: return { value: this.rng.int(0x10000), signed: false };
+      case K.imm32: return { value: this.rng.u32(), signed: false };
+      case K.imm32sex64: return { value: this.rng.u32() | 0, signed: true };
+      default: return { value: 0, signed: false, u64: this.rng.interesting64() };
+    }
+  }
+
+  /** Encodes one instruction and records its flag effect; false if iced refuses the combination. */
+  emit(code: Code, ops: Built[], effect: FlagEffect, lock = false): boolean {
+    const suffix = ops.map((o) => (o.t === 'r' ? 'Reg' : o.t === 'm' ? 'Mem' : o.u64 !== undefined ? 'U64' : o.signed ? 'I32' : 'U32')).join('');
+    const args = ops.map((o) => (o.t === 'r' ? o.reg : o.t === 'm' ? o.mem : o.u64 ?? o.value));
+    let instr: Instruction;
+    try {
+      instr = (Instruction as any)[`create${suffix}`](code, ...args);
+    } catch {
+      return false;
+    }
+    try {
+      if (lock) instr.hasLockPrefix = true;
+      const offset = this.bytes.length;
+      let length: number;
+      try {
+        length = this.encoder.encode(instr, BigInt(CODE_ADDRESS + offset));
+      } catch {
+        this.encoder.takeBuffer(); // drop the partial encoding left behind
+        return false;
+      }
+      this.bytes.push(...this.encoder.takeBuffer());
+      this.steps.push({ offset, length, text: this.formatter.format(instr), taintBefore: this.taint });
+      this.taint = (this.taint & ~effect.def) | effect.und;
+      return true;
+    } finally {
+      instr.free();
+    }
+  }
+}
+
+const ALU_IMM8: Record<number, Code> = { 16: Code.Or_rm16_imm8, 32: Code.Or_rm32_imm8, 64: Code.Or_rm64_imm8 };
+const AND_IMM8: Record<number, Code> = { 16: Code.And_rm16_imm8, 32: Code.And_rm32_imm8, 64: Code.And_rm64_imm8 };
+const SIGN_EXTEND: Record<number, Code> = { 8: Code.Cbw, 16: Code.Cwd, 32: Code.Cdq, 64: Code.Cqo };
+const logicEffect = flagEffect('or')!;
+const noEffect: FlagEffect = { reads: 0, def: 0, und: 0 };
+
+export class Generator {
+  private readonly forms: Form[];
+
+  /** `only`: restrict to these mnemonics (lower case); default all of MNEMONICS. */
+  constructor(features: HostFeatures, only?: readonly string[]) {
+    this.forms = buildForms(features, only && new Set(only));
+    if (this.forms.length < (only ? 1 : 300)) throw new Error(`only ${this.forms.length} instruction forms found in iced-x86's tables`);
+  }
+
+  get formCount(): number { return this.forms.length; }
+
+  generate(seed: number, index: number): DiffCase {
+    const rng = new Rng((Math.imul(seed, 0x9e3779b1) + index) >>> 0);
+    const base = rng.pick(BASE_CHOICES);
+    const b = new Builder(rng, base);
+    const target = 1 + rng.int(8);
+    for (let attempts = 0; b.steps.length < target && attempts < 200; attempts++) this.tryEmit(b, rng.pick(this.forms));
+    const gprs = Array.from({ length: 16 }, () => rng.interesting64());
+    gprs[base] = BigInt(BASE_VALUE);
+    gprs[RSP] = 0n;
+    const memory = new Uint8Array(SCRATCH_SIZE);
+    for (let i = 0; i < SCRATCH_SIZE; i += 8) {
+      const v = rng.interesting64();
+      for (let j = 0; j < 8; j++) memory[i + j] = Number((v >> BigInt(8 * j)) & 0xffn);
+    }
+    const rflags = 0x2n | BigInt(rng.u32() & 0x8d5);
+    b.encoder.free(); b.formatter.free();
+    return { index, code: Uint8Array.from(b.bytes), gprs, rflags, memory, steps: b.steps, taintEnd: b.taint, base };
+  }
+
+  private tryEmit(b: Builder, form: Form): boolean {
+    const rng = b.rng;
+    const ops: Built[] = [];
+    let memIndex = -1;
+    for (const o of form.operands) {
+      if (o.kind === 'fixed') ops.push({ t: 'r', reg: o.fixed! });
+      else if (o.kind === 'imm') ops.push({ t: 'i', ...b.immediate(o.immKind!) });
+      else if (o.kind === 'mem' || (o.kind === 'rm' && memIndex < 0 && rng.chance(0.3))) {
+        memIndex = ops.length;
+        ops.push({ t: 'm', mem: form.mnemonic === 'lea' ? b.leaOperand() : b.scratchOperand() });
+      } else ops.push({ t: 'r', reg: b.randomReg(o.size) });
+    }
+    const m = form.mnemonic;
+    const size = form.opSize || 8;
+    // Operand-dependent preparation so every result is architecturally defined.
+    const pre: (() => boolean)[] = [];
+    let effect = flagEffect(m);
+    if (SHIFTS.has(m)) {
+      const countOp = ops[ops.length - 1];
+      let count = rng.pick([0, 1, 1, 2, size - 1, size, size + 1, 31, 32, 63, 64, rng.int(256)]);
+      if ((m === 'shld' || m === 'shrd') && size === 16) count = rng.int(17); // >16 leaves the result undefined
+      if (countOp.t === 'i') {
+        if (form.operands[form.operands.length - 1].immKind === K.imm8_const_1) count = 1;
+        else countOp.value = count;
+      } else {
+        pre.push(() => b.emit(Code.Mov_r8_imm8, [{ t: 'r', reg: Register.CL }, { t: 'i', value: count, signed: false }], noEffect));
+      }
+      effect = shiftEffect(m, size, count);
+    } else if (m === 'div' || m === 'idiv') {
+      const d = ops[0];
+      if (d.t === 'r' && fullIndex(d.reg) === 0) return false;
+      if (d.t === 'r' && size > 8 && fullIndex(d.reg) === 2) return false;
+      if (rng.chance(0.9)) {
+        pre.push(() => (m === 'div'
+          ? size === 8 ? b.emit(Code.Mov_r8_imm8, [{ t: 'r', reg: Register.AH }, { t: 'i', value: 0, signed: false }], noEffect)
+            : b.emit(Code.Mov_r32_imm32, [{ t: 'r', reg: Register.EDX }, { t: 'i', value: 0, signed: false }], noEffect)
+          : b.emit(SIGN_EXTEND[size], [], noEffect)));
+        pre.push(() => b.emit(size === 8 ? Code.Or_rm8_imm8 : ALU_IMM8[size], [d, { t: 'i', value: 1, signed: size !== 8 }], logicEffect));
+      }
+    } else if ((m === 'bsf' || m === 'bsr')) {
+      // A zero source leaves the destination undefined: force a set bit, keep the others random.
+      const src = ops[1];
+      pre.push(() => b.emit(ALU_IMM8[size], [src, { t: 'i', value: 1 << rng.int(7), signed: true }], logicEffect));
+    } else if (m.startsWith('bt') && ops[0].t === 'm' && ops[1].t === 'r') {
+      // A register bit offset addresses memory beyond the operand: keep it inside the buffer.
+      pre.push(() => b.emit(AND_IMM8[size], [ops[1], { t: 'i', value: 0x7f, signed: true }], logicEffect));
+    }
+    if (!effect) throw new Error(`no flag table entry for ${m}`);
+    const lock = form.lock && memIndex === 0 && rng.chance(0.3);
+    const save = { bytes: b.bytes.length, steps: b.steps.length, taint: b.taint };
+    const rollback = (): false => { b.bytes.length = save.bytes; b.steps.length = save.steps; b.taint = save.taint; return false; };
+    for (const p of pre) if (!p()) return rollback();
+    if (effect.reads & b.taint) return rollback();
+    if (!b.emit(form.code, ops, effect, lock)) return rollback();
+    return true;
+  }
+}

@@ -1,0 +1,65 @@
+// Guest-level CPU tests: the nasm guests in test/guests/cpu-*.asm (prebuilt images and their
+// expected COM1 output in test/fixtures/guests/) run on the emulator through
+// test/support/guestRunner.ts; where qemu-system-x86_64 is installed the same images also
+// run under QEMU (TCG, -cpu max) and its output must equal the committed expectation.
+// Plus the shared benchmark guest bench-tiny.elf with its 4 checksum lines.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { runMultibootGuest } from '../support/guestRunner';
+
+const FIXTURES = join(__dirname, '../fixtures/guests');
+const BENCH = join(__dirname, '../../../../shared/bench');
+
+/** Guests whose emulator run is known to fail today (reason). Remove an entry once it passes. */
+const todo: Record<string, string> = {
+  'cpu-modes': 'CPU in progress: IN AL,DX exits with port 0; TEST AL,imm8 (A8) sets ZF wrongly, so the LSR poll never ends',
+  'cpu-exceptions': 'CPU in progress: triple fault before the first line (same serial-poll bugs as cpu-modes)',
+  'bench-tiny': 'CPU in progress: see cpu-modes',
+};
+
+function qemuAvailable(): boolean {
+  return spawnSync('qemu-system-x86_64', ['--version']).status === 0;
+}
+
+export function runUnderQemu(image: string): { serial: string; status: number | null } {
+  const r = spawnSync('qemu-system-x86_64', ['-kernel', image, '-display', 'none', '-serial', 'stdio', '-no-reboot',
+    '-device', 'isa-debug-exit,iobase=0xf4', '-accel', 'tcg', '-m', '128', '-cpu', 'max'], { encoding: 'utf8', timeout: 60_000 });
+  return { serial: r.stdout, status: r.status };
+}
+
+const guests = existsSync(FIXTURES) ? readdirSync(FIXTURES).filter((f) => /^cpu-.*\.bin$/.test(f)).map((f) => f.slice(0, -4)).sort() : [];
+const haveQemu = qemuAvailable();
+
+test('cpu guest images are present', () => {
+  assert.ok(guests.length >= 1, `no cpu-*.bin in ${FIXTURES}`);
+});
+
+for (const name of guests) {
+  const image = join(FIXTURES, `${name}.bin`);
+  const expected = readFileSync(join(FIXTURES, `${name}.expected`), 'utf8');
+
+  test(`guest ${name}: emulator COM1 output matches the expected output`, { todo: todo[name] }, () => {
+    const r = runMultibootGuest(readFileSync(image));
+    assert.equal(r.serial, expected, `stop: ${r.stop}`);
+    assert.equal(r.stop, 'debug-exit');
+    assert.equal(r.exitCode, 0);
+  });
+
+  test(`guest ${name}: QEMU's COM1 output matches the expected output`, { skip: haveQemu ? false : 'qemu-system-x86_64 not installed' }, () => {
+    const q = runUnderQemu(image);
+    assert.equal(q.serial, expected);
+    assert.equal(q.status, 1, 'guest should write 0 to isa-debug-exit (exit status 1)');
+  });
+}
+
+test('bench-tiny.elf prints its 4 checksum lines', { todo: todo['bench-tiny'] }, (t) => {
+  const file = join(BENCH, 'bench-tiny.elf');
+  if (!existsSync(file)) { t.skip(`${file} not found`); return; }
+  const r = runMultibootGuest(readFileSync(file), { maxInstructions: 5_000_000 });
+  assert.equal(r.serial, 'c00ce196f47148b8\n00000000000000a8\n0000000000000037\n2b002b002c012602\n', `stop: ${r.stop}`);
+  assert.equal(r.exitCode, 0x10);
+});
