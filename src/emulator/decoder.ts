@@ -99,6 +99,7 @@ function decodeInto(d: Insn, byte: () => number, mode: number): void {
   if (f & F.W16) d.os = 2;
   if (f & F.OS4) d.os = m64 ? 8 : 4;
   d.seg = seg >= 0 ? seg : Seg.DS;
+  d.op = op.op ?? 0;
   // ModRM.
   let modrm = -1;
   if (f & F.M) {
