@@ -26,6 +26,8 @@ export interface StopInfo {
   hitBreakpointIds?: number[];
   /** Extra exit fields (ModeChange From/To). */
   extra?: Record<string, unknown>;
+  /** The exit is still uncompleted: resuming completes it (or drops it when the user moved RIP). */
+  pending?: boolean;
 }
 
 export interface CodeBreakpoint {
@@ -170,10 +172,39 @@ export class Runtime extends EventEmitter {
     this.stepCount = 0;
     this.pauseRequested = false;
     this.running = true;
-    this.lastStop = undefined;
     this.emit('continued');
+    const ripBefore = this.reg(vp, HvRegisterName.Rip);
+    if (this.completeStoppedExit()) return;
+    if (kind.kind === 'instruction' && this.reg(vp, HvRegisterName.Rip) !== ripBefore) {
+      // Completing the intercepted instruction retired it: that was the step.
+      setImmediate(() => this.finishStop({ vp, reason: 'step', description: 'Step' }));
+      return;
+    }
     if (kind.kind === 'instruction' && kind.over) this.planStepOver(vp);
     setImmediate(() => this.tick(true));
+  }
+
+  /**
+   * An exit that stopped is completed on resume as the machine would have (the device answers,
+   * the exception is delivered), unless the user moved RIP meanwhile: then the intercepted
+   * instruction is abandoned (a pending exception dropped) and execution goes on from there.
+   */
+  private completeStoppedExit(): boolean {
+    const s = this.lastStop;
+    this.lastStop = undefined;
+    if (!s?.exit || !s.pending) return false;
+    if (this.reg(s.vp, HvRegisterName.Rip) !== BigInt(s.exit.VpContext.Rip)) {
+      this.target.abandonExit(s.vp, s.exit);
+      return false;
+    }
+    this.target.completeExit(s.vp, s.exit);
+    // Completing it may be what ends the guest (a write to isa-debug-exit).
+    const ended = this.target.guestEnded(s.vp, s.exit);
+    if (!ended) return false;
+    this.running = false;
+    this.ended = true;
+    setImmediate(() => this.emit('ended', ended));
+    return true;
   }
 
   private reg(vp: number, code: number): bigint {
@@ -255,6 +286,7 @@ export class Runtime extends EventEmitter {
     if (k.kind === 'continue' || (k.kind === 'instruction' && this.tempBreakpoint)) {
       const started = Date.now();
       const n = this.target.processorCount;
+      const retired = this.totalRetired();
       for (let i = 0; i < n; i++) {
         const vp = (this.nextVp + i) % n;
         const r = this.runVp(vp, first && vp === this.stepVp ? 1 : this.sliceBudget(), first);
@@ -262,7 +294,7 @@ export class Runtime extends EventEmitter {
       }
       this.nextVp = (this.nextVp + 1) % n;
       this.adapt(Date.now() - started);
-      return undefined;
+      return this.stuck(retired);
     }
     // Stepping: single instructions on the stepping VP, checking after each; calls (and
     // INT, REP) are run to their return through a temporary breakpoint when stepping over.
@@ -298,10 +330,27 @@ export class Runtime extends EventEmitter {
           return { vp, reason: 'step', description: 'Step (returned to code without line information)' };
         }
       }
+      const stuck = this.stuck(-1);
+      if (stuck) return stuck;
       if (this.stepCount > MAX_STEP_INSTRUCTIONS) return { vp, reason: 'step', description: `Step stopped after ${MAX_STEP_INSTRUCTIONS} instructions without reaching another line` };
       if (this.pauseRequested) return { vp, reason: 'pause', description: 'Paused' };
     }
     return undefined;
+  }
+
+  private totalRetired(): number {
+    let n = 0;
+    for (let vp = 0; vp < this.target.processorCount; vp++) n += this.target.instructionCount(vp);
+    return n;
+  }
+
+  /** Every VP halted or waiting with nothing to wake it, and nothing retired: stop instead of spinning. */
+  private stuck(retiredBefore: number): StopInfo | undefined {
+    for (let vp = 0; vp < this.target.processorCount; vp++) if (this.target.runnable(vp)) return undefined;
+    if (retiredBefore >= 0 && this.totalRetired() !== retiredBefore) return undefined;
+    const vp = this.stepVp;
+    return { vp, reason: 'exception', exceptionId: 'X64Halt',
+      description: `X64Halt: every VP is halted (HLT with interrupts disabled, or waiting for an interrupt nothing will raise) at RIP ${hex(this.reg(vp, HvRegisterName.Rip))}` };
   }
 
   private sliceBudget(): number {
@@ -375,12 +424,7 @@ export class Runtime extends EventEmitter {
     }
     const d = exitStops(filter ? this.filters.get(filter.id) : { enabled: true }, exit);
     if (d.stop) {
-      return { vp, reason: 'exception', exceptionId: filter?.id ?? id, exit, description: describeExit(exit) + (d.error ? ` — ${d.error}` : '') };
-    }
-    // HLT with interrupts off never resumes: stop instead of spinning on it.
-    if (reason === WhvRunVpExitReason.X64Halt && (BigInt(exit.VpContext.Rflags) & 0x200n) === 0n) {
-      this.target.completeExit(vp, exit);
-      return { vp, reason: 'exception', exceptionId: 'X64Halt', exit, description: `${describeExit(exit)} with interrupts disabled: the VP cannot resume` };
+      return { vp, reason: 'exception', exceptionId: filter?.id ?? id, exit, pending: true, description: describeExit(exit) + (d.error ? ` — ${d.error}` : '') };
     }
     this.target.completeExit(vp, exit);
     return undefined;

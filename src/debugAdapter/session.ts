@@ -65,6 +65,8 @@ export class VpdbgSession extends LoggingDebugSession {
       return;
     }
     request.arguments ??= {};
+    // DAP's default path format is 'path'; the library rejects a missing one.
+    if (request.command === 'initialize') request.arguments.pathFormat ??= 'path';
     try {
       super.dispatchRequest(request);
     } catch (e) {

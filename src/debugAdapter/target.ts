@@ -23,8 +23,12 @@ export interface VpTarget {
   run(vp: number, budget: number): RunVpExitContext;
   /** Completes an exit the way the machine would without a debugger (default device answers). */
   completeExit(vp: number, exit: RunVpExitContext): void;
+  /** Gives up an uncompleted exit (the debugger moved RIP): a pending exception is dropped. */
+  abandonExit(vp: number, exit: RunVpExitContext): void;
   /** Whether an exit ends the guest (debug-exit port, reset, triple fault); with its status. */
   guestEnded(vp: number, exit: RunVpExitContext): { status: number; reason: string } | undefined;
+  /** False while the VP waits in HLT, is halted with interrupts off, or waits for a startup IPI. */
+  runnable(vp: number): boolean;
   cancel(vp: number): void;
   /** Exit reasons whose device-handled exits should still be returned (filters that are on). */
   setReportedExits(reasons: ReadonlySet<number>): void;

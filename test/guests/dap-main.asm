@@ -3,7 +3,8 @@
 ; function with a frame-pointer frame, loops (hit counts, logpoints), touches an MSR and
 ; CPUID, writes a watched variable, and ends through isa-debug-exit (port 0xF4) with a
 ; status that depends on RBX at `decide` (so setVariable changes the outcome).
-; Build: nasm -f elf64 -g -F dwarf dap-main.asm -o dap-main.o && ld -nostdlib -Ttext=0x100000 dap-main.o -o dap-main.elf
+; Build (from test/fixtures/guests, so the DWARF path resolves to this file):
+;   nasm -f elf64 -g -F dwarf ../../guests/dap-main.asm -o /tmp/dap-main.o && ld -nostdlib -Ttext=0x100000 /tmp/dap-main.o -o dap-main.elf
 bits 64
 section .text
 global _start, square, decide
