@@ -159,7 +159,7 @@ export class Cpu implements VirtualCpu, MemoryListener {
   constructor(readonly mem: PhysicalMemory, options: CpuOptions) {
     this.vpIndex = options.vpIndex;
     this.msrs = new MsrFile(this);
-    const dummy = new GuestPage(-1, { gpa: 0, size: 0, permissions: { read: false, write: false, execute: false }, rom: false });
+    const dummy = new GuestPage(-1, { gpa: 0, size: 0, origin: 0, permissions: { read: false, write: false, execute: false }, rom: false });
     this.xPage = new Array(TLB_SIZE).fill(dummy);
     mem.addListener(this);
     this.reset();
@@ -666,6 +666,7 @@ export class Cpu implements VirtualCpu, MemoryListener {
         const a = w.physical ? gpa : lin;
         if (a < w.address + BigInt(w.size) && a + BigInt(size) > w.address) {
           this.watchHit = true;
+          this.breakLoop = true;
           const x = this.exit.watch;
           x.address = a; x.size = size; x.isWrite = write; x.physical = w.physical;
         }
@@ -914,7 +915,8 @@ export class Cpu implements VirtualCpu, MemoryListener {
     if (tf) dr6 |= 0x4000;
     if (this.dataBreakHits) dr6 |= this.dataBreakHits;
     this.slowStep = (this.flags & TF) !== 0 || (this.dr7 & 0xff) !== 0;
-    if (dr6) { this.dr6 = (this.dr6 & ~0x400f) | dr6; this.deliver(Vec.DB, false, 0, false, false); }
+    // #DB is a trap here: RIP already points past the instruction.
+    if (dr6) { this.dr6 = (this.dr6 & ~0x400f) | dr6; this.raise(Vec.DB); }
     if (this.watchHit) { this.watchHit = false; this.exitReason = CpuExitReason.Watchpoint; this.exitInsn = null; throw EXIT; }
   }
 

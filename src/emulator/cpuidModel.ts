@@ -9,7 +9,7 @@ import { MAXPHYADDR } from './paging';
 /** Family 6, model 0x0F, stepping 11: EAX of leaf 1 and EDX at reset. */
 export const RESET_SIGNATURE = 0x000006fb;
 
-const VENDOR = [0x756e6547, 0x6c65746e, 0x49656e69]; // "Genu" "ntel" "ineI" (EBX, ECX, EDX order below)
+const VENDOR = [0x756e6547, 0x6c65746e, 0x49656e69]; // "Genu" (EBX) "ntel" (ECX) "ineI" (EDX)
 
 // Leaf 1 EDX: FPU VME? no; DE PSE TSC MSR PAE MCE? no; CX8 APIC SEP MTRR PGE CMOV PAT PSE36 CLFSH FXSR SSE SSE2.
 const L1_EDX = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 12) | (1 << 13) | (1 << 15) | (1 << 16) | (1 << 17) | (1 << 19) | (1 << 24) | (1 << 25) | (1 << 26);
@@ -37,7 +37,7 @@ function brandDwords(part: number): [number, number, number, number] {
 /** Default CPUID result [eax, ebx, ecx, edx]. */
 export function cpuidDefault(c: Cpu, leaf: number, subleaf: number): [number, number, number, number] {
   switch (leaf >>> 0) {
-    case 0: return [7, VENDOR[0], VENDOR[2], VENDOR[1]];
+    case 0: return [7, VENDOR[0], VENDOR[1], VENDOR[2]];
     case 1: {
       const osxsave = 0; // XSAVE is not advertised
       return [RESET_SIGNATURE, ((c.vpIndex & 0xff) << 24) | (1 << 16) | (8 << 8), L1_ECX | osxsave, L1_EDX];

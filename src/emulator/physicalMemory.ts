@@ -12,8 +12,11 @@ const CHUNK = 1024; // pages per leaf directory
 
 /** One mapped range, as created by mapRam/mapRom. */
 export interface Region {
+  /** Mapped range [gpa, gpa + size) (what is left of it after partial unmaps). */
   gpa: number;
   size: number;
+  /** GPA of data[0] for ROM regions. */
+  origin: number;
   permissions: GpaPermissions;
   rom: boolean;
   /** Initial contents of a ROM region (pages are copied out of it lazily). */
@@ -30,7 +33,7 @@ export class GuestPage {
   constructor(readonly pfn: number, readonly region: Region) {}
 }
 
-interface Leaf { regions: (Region | undefined)[]; pages: (GuestPage | undefined)[] }
+interface Leaf { pages: (GuestPage | undefined)[] }
 
 /** Callbacks a CPU registers to hear about changes that invalidate its TLB or code caches. */
 export interface MemoryListener {
@@ -42,6 +45,7 @@ export interface MemoryListener {
 
 export class PhysicalMemory implements GuestPhysicalMemory {
   private readonly top: (((Leaf | undefined)[]) | undefined)[] = [];
+  /** Mapped regions sorted by GPA (few; searched only on TLB misses and cold copies). */
   private readonly regions: Region[] = [];
   private resident = 0;
   private readonly listeners: MemoryListener[] = [];
@@ -53,55 +57,68 @@ export class PhysicalMemory implements GuestPhysicalMemory {
   }
 
   mapRam(gpa: number, size: number, permissions: GpaPermissions): void {
-    this.addRegion({ gpa, size, permissions: { ...permissions }, rom: false });
+    this.addRegion({ gpa, size, origin: gpa, permissions: { ...permissions }, rom: false });
   }
 
   mapRom(gpa: number, data: Uint8Array, permissions?: GpaPermissions): void {
     const size = Math.ceil(data.length / PAGE_SIZE) * PAGE_SIZE;
-    this.addRegion({ gpa, size, permissions: permissions ? { ...permissions } : { read: true, write: false, execute: true }, rom: true, data: data.slice() });
+    this.addRegion({ gpa, size, origin: gpa, permissions: permissions ? { ...permissions } : { read: true, write: false, execute: true }, rom: true, data: data.slice() });
   }
 
   unmap(gpa: number, size: number): void {
     checkRange(gpa, size);
-    for (let pfn = gpa / PAGE_SIZE, end = (gpa + size) / PAGE_SIZE; pfn < end; pfn++) {
-      const leaf = this.leaf(pfn, false);
-      if (!leaf) continue;
-      const i = pfn % CHUNK;
-      if (leaf.pages[i]) { this.resident -= PAGE_SIZE; leaf.pages[i]!.codeGen++; leaf.pages[i] = undefined; }
-      leaf.regions[i] = undefined;
+    const end = gpa + size;
+    const kept: Region[] = [];
+    for (const r of this.regions) {
+      const rEnd = r.gpa + r.size;
+      if (rEnd <= gpa || r.gpa >= end) { kept.push(r); continue; }
+      // Drop the resident pages of the overlap, keep the remainders as regions.
+      for (let a = Math.max(r.gpa, gpa); a < Math.min(rEnd, end); a += PAGE_SIZE) {
+        const pfn = a / PAGE_SIZE;
+        const leaf = this.leaf(pfn, false);
+        const p = leaf?.pages[pfn % CHUNK];
+        if (p) { this.resident -= PAGE_SIZE; p.codeGen++; leaf!.pages[pfn % CHUNK] = undefined; }
+      }
+      if (r.gpa < gpa) kept.push({ ...r, size: gpa - r.gpa });
+      if (rEnd > end) kept.push({ ...r, gpa: end, size: rEnd - end });
     }
-    // Regions that are now partly unmapped keep describing the pages still mapped.
-    for (let k = this.regions.length - 1; k >= 0; k--) {
-      const r = this.regions[k];
-      if (r.gpa >= gpa && r.gpa + r.size <= gpa + size) this.regions.splice(k, 1);
-    }
+    this.regions.length = 0;
+    this.regions.push(...kept.sort((a, b) => a.gpa - b.gpa));
     for (const l of this.listeners) l.onRemap();
   }
 
   lookup(gpa: number): { gpa: number; size: number; permissions: GpaPermissions; rom: boolean } | undefined {
     if (!(gpa >= 0 && gpa < 2 ** 52)) return undefined;
-    const pfn = Math.floor(gpa / PAGE_SIZE);
-    const r = this.leaf(pfn, false)?.regions[pfn % CHUNK];
+    const r = this.regionOf(Math.floor(gpa / PAGE_SIZE));
     return r ? { gpa: r.gpa, size: r.size, permissions: { ...r.permissions }, rom: r.rom } : undefined;
   }
 
   /** Region covering page `pfn`, or undefined. */
   regionOf(pfn: number): Region | undefined {
-    return this.leaf(pfn, false)?.regions[pfn % CHUNK];
+    const gpa = pfn * PAGE_SIZE;
+    const rs = this.regions;
+    let lo = 0, hi = rs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = rs[mid];
+      if (gpa < r.gpa) hi = mid - 1;
+      else if (gpa >= r.gpa + r.size) lo = mid + 1;
+      else return r;
+    }
+    return undefined;
   }
 
   /** Resident page for `pfn`, allocating it on first touch; undefined if unmapped. */
   page(pfn: number): GuestPage | undefined {
-    const leaf = this.leaf(pfn, false);
-    if (!leaf) return undefined;
-    const i = pfn % CHUNK;
-    const p = leaf.pages[i];
+    const p = this.leaf(pfn, false)?.pages[pfn % CHUNK];
     if (p) return p;
-    const r = leaf.regions[i];
+    const r = this.regionOf(pfn);
     if (!r) return undefined;
+    const leaf = this.leaf(pfn, true)!;
+    const i = pfn % CHUNK;
     const np = new GuestPage(pfn, r);
     if (r.data) {
-      const off = pfn * PAGE_SIZE - r.gpa;
+      const off = pfn * PAGE_SIZE - r.origin;
       if (off < r.data.length) np.bytes.set(r.data.subarray(off, Math.min(off + PAGE_SIZE, r.data.length)));
     }
     leaf.pages[i] = np;
@@ -160,7 +177,7 @@ export class PhysicalMemory implements GuestPhysicalMemory {
         else {
           const r = this.regionOf(pfn)!;
           if (r.data) {
-            const roff = a - r.gpa;
+            const roff = a - r.origin;
             const part = r.data.subarray(Math.min(roff, r.data.length), Math.min(roff + n, r.data.length));
             buf.fill(0, pos, pos + n);
             buf.set(part, pos);
@@ -174,13 +191,11 @@ export class PhysicalMemory implements GuestPhysicalMemory {
 
   private addRegion(r: Region): void {
     checkRange(r.gpa, r.size);
-    for (let pfn = r.gpa / PAGE_SIZE, end = (r.gpa + r.size) / PAGE_SIZE; pfn < end; pfn++) {
-      if (this.leaf(pfn, false)?.regions[pfn % CHUNK]) throw new RangeError(`GPA 0x${(pfn * PAGE_SIZE).toString(16)} is already mapped`);
-    }
-    for (let pfn = r.gpa / PAGE_SIZE, end = (r.gpa + r.size) / PAGE_SIZE; pfn < end; pfn++) {
-      this.leaf(pfn, true)!.regions[pfn % CHUNK] = r;
+    for (const o of this.regions) {
+      if (o.gpa < r.gpa + r.size && r.gpa < o.gpa + o.size) throw new RangeError(`GPA 0x${Math.max(o.gpa, r.gpa).toString(16)} is already mapped`);
     }
     this.regions.push(r);
+    this.regions.sort((a, b) => a.gpa - b.gpa);
     for (const l of this.listeners) l.onRemap();
   }
 
@@ -195,7 +210,7 @@ export class PhysicalMemory implements GuestPhysicalMemory {
     let leaf = mid[m];
     if (!leaf) {
       if (!create) return undefined;
-      leaf = mid[m] = { regions: new Array(CHUNK).fill(undefined), pages: new Array(CHUNK).fill(undefined) };
+      leaf = mid[m] = { pages: new Array(CHUNK).fill(undefined) };
     }
     return leaf;
   }
