@@ -88,9 +88,12 @@ export class LocalApic {
     return v;
   }
 
-  eoi(): void {
+  /** Retires the highest in-service vector; returns it (0 if none was in service). */
+  eoi(): number {
     const v = LocalApic.highestBit(this.isr);
-    if (v >= 0) this.isr[v >> 5] &= ~(1 << (v & 31));
+    if (v < 0) return 0;
+    this.isr[v >> 5] &= ~(1 << (v & 31));
+    return v;
   }
 
   /** LVT LINT0 set to ExtINT and unmasked, or the APIC software-disabled: 8259 interrupts pass through. */

@@ -6,6 +6,8 @@ import { dirname, resolve } from 'node:path';
 import { isElf, parseElf, readElfSymbols } from '../loaders/elf';
 import { readDebugLine } from './dwarfLine';
 
+const SHN_ABS = 0xfff1;
+
 export interface SymbolEntry { name: string; address: number; size: number; isFunction: boolean }
 export interface SourceLocation { file: string; line: number; column: number }
 interface Span { start: number; end: number; file: string; line: number; column: number; isStmt: boolean }
@@ -35,7 +37,8 @@ export class Symbols {
     if (!isElf(data)) return Symbols.empty();
     const elf = parseElf(data, file);
     const syms = readElfSymbols(data, file, elf)
-      .filter((s) => s.type <= 2 && s.shndx !== 0) // NOTYPE/OBJECT/FUNC that are defined
+      // Defined NOTYPE/OBJECT/FUNC symbols; absolute NOTYPE ones are assembler constants (equ), not addresses.
+      .filter((s) => s.type <= 2 && s.shndx !== 0 && !(s.shndx === SHN_ABS && s.type === 0))
       .map((s) => ({ name: s.name, address: s.value, size: s.size, isFunction: s.type === 2 || s.type === 0 }));
     const spans: Span[] = [];
     const warnings: string[] = [];
