@@ -77,7 +77,10 @@ export async function prepareProgram(config: LaunchConfiguration, host: Host, as
   }
   try {
     const { output, plan } = await assembler(program, host.storageDir(), host.setting('nasmPath', 'nasm'));
-    const implied: LaunchConfiguration = { format: plan.format, mode: plan.mode };
+    // ELF and multiboot images carry their own start state; only a flat image needs the
+    // mode and address the source declares (`bits`, `org`).
+    const implied: LaunchConfiguration = { format: plan.format };
+    if (plan.format === 'flat') implied.mode = plan.mode;
     if (plan.loadAddress !== undefined) implied.loadAddress = `0x${plan.loadAddress.toString(16)}`;
     return { ...implied, ...config, program: output };
   } catch (e) {

@@ -64,6 +64,13 @@ test('an assembly program is replaced by the assembled image with the implied fo
   assert.equal(config?.mode, 'protected', 'launch.json wins over what the source implies');
 });
 
+test('an assembled ELF gets no mode: the image carries its own start state', async () => {
+  const host = new FakeHost('/build');
+  const elf = async () => ({ output: '/build/hello.elf', plan: { nasmFormat: 'elf64' as const, format: 'elf' as const, mode: 'long' as const } });
+  const config = await prepareProgram(configurationForFile(join(fixtures, 'hello.asm')), host, elf);
+  assert.deepEqual(config, { ...configurationForFile(join(fixtures, 'hello.asm')), program: '/build/hello.elf', format: 'elf' });
+});
+
 test('without nasm the error names the install step', async () => {
   const host = new FakeHost(mkdtempSync(join(tmpdir(), 'vpdbg-ext-')));
   host.settings.set('nasmPath', '/nonexistent/nasm');
