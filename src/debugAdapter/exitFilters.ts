@@ -195,7 +195,12 @@ export function describeExit(ctx: ExitContext): string {
       return `${id}: ${what} of ${ai.GpaUnmapped ? 'unmapped' : 'protected'} GPA ${hex(num(p.Gpa))}${gva} at RIP ${rip}`;
     }
     case 'X64Halt': return `${id}: HLT at RIP ${rip}`;
-    case 'Hypercall': return `${id}: VMCALL call code ${hex(num(p.Rcx) & 0xffffn)} (RCX ${hex(num(p.Rcx))}) at RIP ${rip}`;
+    case 'Hypercall': {
+      // A 64-bit caller passes the input value in RCX, a 32-bit one in EDX:EAX (TLFS).
+      const long = ctx.VpContext?.ExecutionState?.EferLma && ctx.VpContext?.Cs?.Long;
+      const input = long ? num(p.Rcx) : ((num(p.Rdx) & 0xffffffffn) << 32n) | (num(p.Rax) & 0xffffffffn);
+      return `${id}: VMCALL call code ${hex(input & 0xffffn)} (input ${hex(input)}${long ? ' in RCX' : ' in EDX:EAX'}) at RIP ${rip}`;
+    }
     case 'X64Rdtsc': return `${id}: ${p.RdtscInfo?.IsRdtscp ? 'RDTSCP' : 'RDTSC'} at RIP ${rip}`;
     case 'X64ApicEoi': return `${id}: EOI of vector ${hex(num(p.InterruptVector))}`;
     case 'X64InterruptWindow': return `${id}: interrupts deliverable at RIP ${rip}`;

@@ -194,6 +194,7 @@ class MachineTarget implements VpTarget {
   setWatchpoints(vp: number, list: readonly TargetWatchpoint[]): void { this.machine.partition.setWatchpoints(vp, list); }
 
   onSerial(listener: (bytes: Uint8Array) => void): void { this.serialListeners.push(listener); }
+  feedSerial(bytes: Uint8Array): void { this.machine.uart.feed(bytes); }
 
   reset(): void {
     this.machine.reset();

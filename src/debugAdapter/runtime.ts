@@ -63,6 +63,7 @@ const STEPS_PER_SLICE = 2_000;
 /** A line step that runs this long without reaching another line stops anyway (e.g. a spin loop). */
 const MAX_STEP_INSTRUCTIONS = 5_000_000;
 const OUTPUT_BACKLOG_LIMIT = 1 << 20;
+const TRACED_DEVICE_EXITS = [WhvRunVpExitReason.X64IoPortAccess, WhvRunVpExitReason.MemoryAccess, WhvRunVpExitReason.X64MsrAccess];
 
 export class Runtime extends EventEmitter {
   private running = false;
@@ -83,7 +84,7 @@ export class Runtime extends EventEmitter {
   private lastModes: CpuMode[] = [];
   readonly exitCounts = new Map<string, number>();
   lastStop: StopInfo | undefined;
-  traceExits = false;
+  private trace = false;
   /** Characters of guest output not yet delivered; above OUTPUT_BACKLOG_LIMIT the guest waits. */
   outputBacklog: () => number = () => 0;
 
@@ -92,6 +93,13 @@ export class Runtime extends EventEmitter {
     for (const f of FILTER_BY_ID.values()) this.filters.set(f.id, { enabled: f.default });
     this.applyReportedExits();
     this.lastModes = Array.from({ length: target.processorCount }, (_, vp) => target.mode(vp));
+  }
+
+  /** Prints every exit; device-handled I/O, MMIO and MSR exits are then routed through here too. */
+  get traceExits(): boolean { return this.trace; }
+  set traceExits(on: boolean) {
+    this.trace = on;
+    this.applyReportedExits();
   }
 
   get isRunning(): boolean { return this.running; }
@@ -112,6 +120,7 @@ export class Runtime extends EventEmitter {
       const r = FILTER_BY_ID.get(id)?.reason;
       if (st.enabled && r !== undefined) reasons.add(r);
     }
+    if (this.trace) for (const r of TRACED_DEVICE_EXITS) reasons.add(r);
     this.target.setReportedExits(reasons);
   }
 
@@ -415,19 +424,23 @@ export class Runtime extends EventEmitter {
     const filter = FILTER_BY_REASON.get(reason);
     const id = filter?.id ?? `ExitReason ${hex(reason)}`;
     this.count(id);
-    if (this.traceExits) this.emit('output', `[exit] VP ${vp}: ${describeExit(exit)}\n`, 'console');
-    const ended = this.target.guestEnded(vp, exit);
-    if (ended) {
-      this.ended = true;
-      this.emit('ended', ended);
-      return 'ended';
-    }
+    if (this.trace) this.emit('output', `[exit] VP ${vp}: ${describeExit(exit)}\n`, 'console');
+    // The machine returns the exit that ended the guest already completed.
+    if (this.checkEnded(vp, exit)) return 'ended';
     const d = exitStops(filter ? this.filters.get(filter.id) : { enabled: true }, exit);
     if (d.stop) {
       return { vp, reason: 'exception', exceptionId: filter?.id ?? id, exit, pending: true, description: describeExit(exit) + (d.error ? ` — ${d.error}` : '') };
     }
     this.target.completeExit(vp, exit);
-    return undefined;
+    return this.checkEnded(vp, exit);
+  }
+
+  private checkEnded(vp: number, exit: RunVpExitContext): 'ended' | undefined {
+    const ended = this.target.guestEnded(vp, exit);
+    if (!ended) return undefined;
+    this.ended = true;
+    this.emit('ended', ended);
+    return 'ended';
   }
 
   private conditionHolds(vp: number, bp: { condition?: string; hitCondition?: string; hits: number }, exit?: RunVpExitContext): boolean | string {

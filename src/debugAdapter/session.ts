@@ -17,6 +17,7 @@ import { addressRef, formatValue, parseAddressRef } from './format';
 import { guestAccessor, RegisterCache, resolveRegister } from './guestAccessor';
 import { LaunchConfig, LaunchConfigError, validateLaunchConfig } from './launchConfig';
 import { OutputBuffer } from './outputBuffer';
+import { SerialTerminal } from './serialTerminal';
 import { allRegisterNames, findRegister, readSlice } from './registers';
 import { checkHitCondition, CodeBreakpoint, DataBreakpoint, Runtime, StopInfo } from './runtime';
 import type { VpTarget } from './target';
@@ -45,7 +46,8 @@ export class VpdbgSession extends LoggingDebugSession {
   private nextBreakpointId = 1;
   private readonly exitHistory: Record<string, unknown>[] = [];
   private exitIndex = 0;
-  private sourceBreakpointArgs = new Map<string, DebugProtocol.SetBreakpointsArguments>();
+  private clientRunsTerminals = false;
+  private terminal: SerialTerminal | undefined;
 
   constructor(private readonly createTarget: TargetFactory) {
     super();
@@ -135,7 +137,8 @@ export class VpdbgSession extends LoggingDebugSession {
 
   // ---- life cycle ------------------------------------------------------------------------
 
-  protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse, args: DebugProtocol.InitializeRequestArguments): void {
+    this.clientRunsTerminals = args.supportsRunInTerminalRequest === true;
     response.body = {
       supportsConfigurationDoneRequest: true,
       supportsFunctionBreakpoints: true,
@@ -195,16 +198,37 @@ export class VpdbgSession extends LoggingDebugSession {
     const rt = new Runtime(target);
     rt.traceExits = config.traceExits;
     this.runtime = rt;
+    if (config.serial === 'terminal') this.openTerminal(target);
     target.onSerial((bytes) => {
-      if (config.serial !== 'none') this.serial.push(bytes);
+      if (this.terminal) this.terminal.write(bytes);
+      else if (config.serial !== 'none') this.serial.push(bytes);
     });
     rt.outputBacklog = () => this.serial.backlog();
     rt.on('stopped', (s: StopInfo) => this.onStopped(s));
+    rt.on('continued', () => this.sendEvent({ type: 'event', seq: 0, event: 'vpdbg.status', body: { running: true } } as DebugProtocol.Event));
     rt.on('output', (text: string, category: string) => this.sendEvent(new OutputEvent(text, category)));
     rt.on('ended', (e: { status: number; reason: string }) => this.onEnded(e.status, e.reason));
     this.console(`vpdbg: ${target.image.format} image ${target.image.path}, entry ${hex(target.image.entry)}, ${config.processors} VP${config.processors > 1 ? 's' : ''}, ${config.memoryBytes >> 20} MiB`);
     for (const n of target.image.notes) this.console(`vpdbg: ${n}`);
     for (const w of target.symbols.warnings.slice(0, 5)) this.console(`vpdbg: symbols: ${w}`);
+  }
+
+  /** COM1 in an integrated terminal through runInTerminal, or the Debug Console if the client cannot. */
+  private openTerminal(target: VpTarget): void {
+    if (!this.clientRunsTerminals) {
+      this.console('vpdbg: this client cannot run terminals (runInTerminal); COM1 goes to the Debug Console');
+      return;
+    }
+    const term = new SerialTerminal((bytes) => target.feedSerial(bytes));
+    this.terminal = term;
+    term.listen().then((args) => {
+      this.runInTerminalRequest({ kind: 'integrated', title: 'vpdbg COM1', cwd: this.config?.cwd ?? process.cwd(), args }, 10_000, (r) => {
+        if (!r.success) this.console(`vpdbg: the COM1 terminal could not be started (${r.message ?? 'no reason given'}); output is kept until it connects`);
+      });
+    }, (e: Error) => {
+      this.terminal = undefined;
+      this.console(`vpdbg: cannot open the COM1 terminal (${e.message}); COM1 goes to the Debug Console`);
+    });
   }
 
   protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
@@ -233,13 +257,19 @@ export class VpdbgSession extends LoggingDebugSession {
     if (s.hitBreakpointIds) ev.body.hitBreakpointIds = s.hitBreakpointIds;
     if (s.reason === 'exception') this.console(`Stopped: ${s.description}`);
     this.sendEvent(ev);
+    const cpl = s.exit?.VpContext.ExecutionState.Cpl;
+    this.sendEvent({ type: 'event', seq: 0, event: 'vpdbg.status', body: { vp: s.vp, mode: this.target!.mode(s.vp), cpl, running: false, lastExit: s.description } } as DebugProtocol.Event);
   }
 
   private recordExit(s: StopInfo): void {
     if (!s.exit) return;
+    const insn = this.runtime!.currentInstruction(s.vp);
+    const loc = this.target!.symbols.lineAt(Number(this.runtime!.pc(s.vp)));
     const rec = {
       index: this.exitIndex++, vp: s.vp, reason: s.exceptionId ?? s.reason, reasonCode: s.exit.ExitReason, description: s.description,
       rip: hex(s.exit.VpContext.Rip), mode: this.target!.mode(s.vp), stopped: true, context: exitToPlain(s.exit),
+      instruction: insn?.text, instructionBytes: insn ? Array.from(insn.bytes, (b) => b.toString(16).padStart(2, '0')).join(' ') : undefined,
+      source: loc ? { path: loc.file, line: loc.line } : undefined,
     };
     this.exitHistory.push(rec);
     if (this.exitHistory.length > EXIT_HISTORY) this.exitHistory.shift();
@@ -263,6 +293,8 @@ export class VpdbgSession extends LoggingDebugSession {
   }
 
   private disposeMachine(): void {
+    this.terminal?.close();
+    this.terminal = undefined;
     this.runtime?.stop();
     this.runtime?.removeAllListeners();
     this.serial.dispose();
@@ -611,7 +643,6 @@ export class VpdbgSession extends LoggingDebugSession {
         result.push(bp);
       }
       rt.setCodeBreakpoints(code, 'breakpoint', path.resolve(file));
-      this.sourceBreakpointArgs.set(path.resolve(file), args);
       response.body = { breakpoints: result };
       this.sendResponse(response);
     });

@@ -53,6 +53,8 @@ export interface VpTarget {
 
   /** Serial (COM1) bytes as the guest writes them. */
   onSerial(listener: (bytes: Uint8Array) => void): void;
+  /** Bytes for the guest to receive on COM1. */
+  feedSerial(bytes: Uint8Array): void;
   /** Power-on reset and reload of the image (restart). */
   reset(): void;
   dispose(): void;

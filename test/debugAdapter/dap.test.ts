@@ -14,6 +14,7 @@ const MAIN = resolve('test/fixtures/guests/dap-main.elf');
 const MAIN_SRC = resolve('test/guests/dap-main.asm');
 const SPIN = resolve('test/fixtures/guests/dap-spin.bin');
 const FAULT = resolve('test/fixtures/guests/dap-fault.bin');
+const MODES = resolve('test/fixtures/guests/dap-modes.bin');
 const SRC_LINES = readFileSync(MAIN_SRC, 'utf8').split('\n');
 /** 1-based line of the first source line containing `text`. */
 const line = (text: string): number => {
@@ -219,6 +220,44 @@ describe('debug adapter over DAP', () => {
     assert.equal(await evaluate('bx'), '0x5678');
   });
 
+  test('ModeChange, MemoryAccess and Hypercall exits', async () => {
+    await start();
+    let stop = stopped();
+    await launch({ program: MODES }, () => dc.setExceptionBreakpointsRequest({ filters: ['MemoryAccess', 'Hypercall'], filterOptions: [{ filterId: 'ModeChange', condition: 'To == 2' }] }));
+    let s = await stop;
+    assert.equal(s.body.description, 'ModeChange: protected16 → protected32');
+    assert.equal(await evaluate('$exit.From'), '0x1');
+    await dc.setExceptionBreakpointsRequest({ filters: ['MemoryAccess', 'Hypercall'] });
+    stop = stopped();
+    await dc.continueRequest({ threadId: 1 });
+    s = await stop;
+    assert.match(s.body.description!, /^MemoryAccess: read of unmapped GPA 0xF0000000/);
+    assert.equal(await evaluate('$exit.Gpa'), '0xf0000000');
+    stop = stopped();
+    await dc.continueRequest({ threadId: 1 });
+    s = await stop;
+    assert.match(s.body.description!, /^Hypercall: VMCALL call code 0xFFFF \(input 0xFFFF in EDX:EAX\)/);
+    assert.equal(await evaluate('ebx'), '0xffffffff', 'the unmapped read completed with all ones');
+    const end = runToEnd();
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal(await end, 1);
+  });
+
+  test('several VPs are threads; the exit trace prints device-handled exits', async () => {
+    await start();
+    const trace: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => { if (e.body.output.startsWith('[exit]')) trace.push(e.body.output.trim()); });
+    const stop = stopped();
+    await launch({ program: MAIN, processors: 2, stopOnEntry: true, traceExits: true });
+    await stop;
+    assert.deepEqual((await dc.threadsRequest()).body.threads.map((t) => t.name), ['VP 0', 'VP 1']);
+    assert.equal((await dc.stackTraceRequest({ threadId: 2 })).body.stackFrames.length, 1);
+    const end = runToEnd();
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal(await end, 3);
+    assert.ok(trace.includes('[exit] VP 0: X64IoPortAccess: OUT 0x3F8 ← 0x48 (1 byte)'), trace.join('\n'));
+  });
+
   test('instruction breakpoints, the frame-pointer chain and stepping at both granularities', async () => {
     await start();
     let stop = stopped();
@@ -381,6 +420,13 @@ describe('debug adapter over DAP', () => {
     assert.match(gdt, /code 64-bit/);
     await assert.rejects(dc.evaluateRequest({ expression: '.nosuch', context: 'repl' }), /unknown command/);
   });
+});
+
+test('a client that goes away ends the adapter process', async () => {
+  const child = spawn(process.execPath, [ADAPTER], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  child.stdin!.end();
+  assert.equal(await exited, 0);
 });
 
 test('--server serves several sessions one after another on 127.0.0.1', async () => {
