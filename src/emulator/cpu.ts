@@ -222,8 +222,13 @@ export class Cpu implements VirtualCpu, MemoryListener {
     const user = this.cpl === 3;
     if (user !== this.tlbUser) { this.tlbUser = user; this.flushTlb(true); }
     this.slowStep = (this.flags & TF) !== 0 || (this.dr7 & 0xff) !== 0;
+    // Alignment checking (#AC) sends every data access through the slow path while it is active.
+    const ac = (this.cr0 & 0x40000) !== 0 && (this.flags & AC) !== 0 && this.cpl === 3;
+    if (ac !== this.alignCheck) { this.alignCheck = ac; this.flushTlb(true); }
     this.breakLoop = true;
   }
+  /** CR0.AM && RFLAGS.AC && CPL 3. */
+  alignCheck = false;
 
   private computeFlat(s: number): boolean {
     if (this.long64) return s < 4 || (this.segBaseLo[s] === 0 && this.segBaseHi[s] === 0);
@@ -447,6 +452,7 @@ export class Cpu implements VirtualCpu, MemoryListener {
       this.hi = p[o + 4] | (p[o + 5] << 8) | (p[o + 6] << 16) | (p[o + 7] << 24);
       return p[o] | (p[o + 1] << 8) | (p[o + 2] << 16) | (p[o + 3] << 24);
     }
+    if (this.alignCheck && (lo & 7) && !this.implicitSupervisor) this.raise(Vec.AC, 0);
     const vlo = this.readSlow(lo, hi, 4);
     const s = (lo >>> 0) + 4;
     const vhi = this.readSlow(s | 0, s > 0xffffffff ? (hi + 1) | 0 : hi, 4);
@@ -506,7 +512,8 @@ export class Cpu implements VirtualCpu, MemoryListener {
   probeWrite(lo: number, hi: number, size: number): void {
     this.translate4k(lo, hi, Access.Write);
     const o = lo & 0xfff;
-    if (o + size > 0x1000) { const s = (lo >>> 0) + size - 1; this.translate4k(s | 0, s > 0xffffffff ? hi + 1 : hi, Access.Write); }
+    // The second page is probed at its first byte (that is what CR2 reports if it faults).
+    if (o + size > 0x1000) { const s = ((lo >>> 0) & ~0xfff) + 0x1000; this.translate4k(s | 0, s > 0xffffffff ? hi + 1 : hi, Access.Write); }
   }
 
   private userAccess(): boolean { return this.cpl === 3 && !this.implicitSupervisor; }
@@ -528,7 +535,7 @@ export class Cpu implements VirtualCpu, MemoryListener {
       return null;
     }
     const page = this.mem.page(pfn)!;
-    if (this.implicitSupervisor || this.watchpoints.length !== 0 && this.pageWatched(lo, hi, gpa)) return page;
+    if (this.implicitSupervisor || (this.alignCheck && access !== Access.Exec) || this.watchpoints.length !== 0 && this.pageWatched(lo, hi, gpa)) return page;
     const pn = lo >>> 12, i = pn & TLB_MASK;
     if (w.large) this.tlbHasLarge = true;
     const g = w.global ? 1 : 0;
@@ -562,6 +569,7 @@ export class Cpu implements VirtualCpu, MemoryListener {
 
   private readSlow(lo: number, hi: number, size: number): number {
     if (!this.long64) hi = 0;
+    if (this.alignCheck && (lo & (size - 1)) && !this.implicitSupervisor) this.raise(Vec.AC, 0);
     const o = lo & 0xfff;
     if (o + size > 0x1000) {
       // Page-crossing: byte by byte (each byte through the TLB), little-endian.
@@ -585,6 +593,7 @@ export class Cpu implements VirtualCpu, MemoryListener {
 
   private writeSlow(lo: number, hi: number, size: number, v: number, vh: number): void {
     if (!this.long64) hi = 0;
+    if (this.alignCheck && (lo & (size - 1)) && !this.implicitSupervisor) this.raise(Vec.AC, 0);
     const o = lo & 0xfff;
     if (o + size > 0x1000) {
       // Check both pages before writing anything so a #PF leaves memory unchanged.

@@ -86,7 +86,7 @@ function decodeInto(d: Insn, byte: () => number, mode: number): void {
   } else {
     op = ONE[b]; opcode = b;
     if (b === 0x63 && m64) op = special.movsxd;
-    if (b === 0x90 && rep === 1 && !rexB) op = special.pause;
+    if (b === 0x90 && !rexB) op = special.pause; // NOP / PAUSE; with REX.B it is XCHG r8, rAX
   }
   d.opcode = opcode;
   let f = op.f;
@@ -125,7 +125,7 @@ function decodeInto(d: Insn, byte: () => number, mode: number): void {
     const byteRegs = (f & F.B) !== 0;
     d.reg = byteRegs && !rex && reg >= 4 ? reg + 12 : reg | rexR;
     if (f & F.REGM) { d.mod = 3; d.rm = rm | rexB; }
-    else if (mod === 3) d.rm = byteRegs && !rex && rm >= 4 ? rm + 12 : rm | rexB;
+    else if (mod === 3) d.rm = (byteRegs || op.x === 1) && !rex && rm >= 4 ? rm + 12 : rm | rexB;
     else decodeMem(d, byte, mod, rm, rexX, rexB, seg, m64);
   }
   if (f & F.REG) {

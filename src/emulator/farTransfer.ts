@@ -69,7 +69,6 @@ function callGate(c: Cpu, gateSel: number, call: boolean, retCs: number, retLo: 
   const gate32 = ((g1 >>> 8) & 0xf) === 0xc;
   if (gdpl < c.cpl || gdpl < (gateSel & 3)) c.gp(gateSel & 0xfffc);
   if (!(g1 & 0x8000)) c.raise(Vec.NP, gateSel & 0xfffc);
-  if (!long && (g1 & 0x1f)) c.unsupported('call gate with a parameter count (parameter copy is not emulated)');
   const sel = g0 >>> 16;
   const offLo = gate32 ? (g1 & 0xffff0000) | (g0 & 0xffff) : g0 & 0xffff;
   const offHi = long ? g2 : 0;
@@ -86,9 +85,12 @@ function callGate(c: Cpu, gateSel: number, call: boolean, retCs: number, retLo: 
     commitCs(c, sel, c.cpl, offLo, offHi, os);
     return;
   }
-  // Call to an inner ring: new stack from the TSS.
+  // Call to an inner ring: new stack from the TSS; legacy gates copy their parameter count of stack slots.
   const codeLo = desc.lo, codeHi = desc.hi;
   const oldSs = c.segSel[Seg.SS], oldSpLo = c.r[4], oldSpHi = c.rh[4];
+  const paramCount = long ? 0 : g1 & 0x1f;
+  const params: number[] = [];
+  for (let i = 0; i < paramCount; i++) params.push(c.peekStack(os, i * os));
   c.implicitSupervisor = true;
   let spLo: number, spHi = 0, ss = dpl;
   try {
@@ -103,14 +105,15 @@ function callGate(c: Cpu, gateSel: number, call: boolean, retCs: number, retLo: 
     if (((desc.hi >>> 13) & 3) !== dpl || ((desc.hi >>> 8) & 0x1a) !== 0x12) c.raise(Vec.TS, ss & 0xfffc);
     c.setSegRaw(Seg.SS, ss, descBase(desc.lo, desc.hi), 0, descLimit(desc.lo, desc.hi), descAttr(desc.hi));
   }
-  const savedCpl = c.cpl;
-  c.cpl = dpl;
   c.updateMode();
   c.r[4] = spLo; c.rh[4] = spHi;
+  // The new stack is written at the new (inner) privilege.
+  c.implicitSupervisor = dpl < 3;
   try {
     c.push(os, oldSs, 0); c.push(os, oldSpLo, oldSpHi);
+    for (let i = paramCount - 1; i >= 0; i--) c.push(os, params[i], 0);
     c.push(os, retCs, 0); c.push(os, retLo, retHi);
-  } catch (e) { void savedCpl; throw e; }
+  } finally { c.implicitSupervisor = false; }
   desc.lo = codeLo; desc.hi = codeHi;
   commitCs(c, sel, dpl, offLo, offHi, os);
 }

@@ -95,7 +95,6 @@ for (let r = 0; r < 8; r++) {
   ONE[0xb8 + r] = e(movRmImm, F.REG | F.IV);
   TWO[0xc8 + r] = e(bswap, F.REG);
 }
-ONE[0x90] = e(nop, 0);
 ONE[0x60] = e(pusha, F.NO64); ONE[0x61] = e(popa, F.NO64);
 ONE[0x62] = e(bound, F.M | F.NO64);
 ONE[0x63] = e(arpl, F.M | F.W16); // MOVSXD in 64-bit mode (decoder)

@@ -120,7 +120,7 @@ function shiftRm(c: Cpu, d: Insn, rawCount: number): void {
   const count = rawCount & (s === 8 ? 63 : 31);
   if (count === 0) {
     // Still performs the memory read (and its faults), but no write and no flag change.
-    if (d.mod !== 3) { const lo = c.ea(d, s, false); c.readN(lo, c.hi, s); }
+    if (d.mod !== 3) { const lo = c.ea(d, s, false); c.readN(lo, c.hi, s); } else if (s === 4) c.rh[d.rm] = 0;
     return;
   }
   if (d.mod === 3) {
@@ -145,7 +145,7 @@ export function shxd(c: Cpu, d: Insn): void {
   const count = ((d.flags & 0x200) ? c.r[1] : d.imm) & (s === 8 ? 63 : 31);
   let lo = 0, hi = 0, a: number, ah = 0;
   if (d.mod === 3) { a = c.getReg(d.rm, s); if (s === 8) ah = c.hi; } else { lo = c.ea(d, s, true); hi = c.hi; a = c.readN(lo, hi, s); if (s === 8) ah = c.hi; }
-  if (count === 0) return;
+  if (count === 0) { if (d.mod === 3 && s === 4) c.rh[d.rm] = 0; return; }
   const b = c.getReg(d.reg, s), bh = s === 8 ? c.hi : 0;
   const bits = s * 8;
   let r: number, rh = 0, cf: number;
