@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT_FILTERS } from '../../src/debugAdapter/exitFilters';
+import { validateLaunchConfig } from '../../src/debugAdapter/launchConfig';
 import { exitReasons } from '../../src/extension/exitReasons';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -36,7 +37,16 @@ test('initial configuration and snippets are valid launch configurations', () =>
     assert.equal(c.request, 'launch');
     assert.ok(c.program, 'program');
     for (const k of Object.keys(c)) if (!['type', 'request', 'name'].includes(k)) assert.ok(k in launch.properties, `${c.name}: ${k} is in the schema`);
+    // The adapter accepts it as written (with a real file for the variable-based program).
+    const { warnings } = validateLaunchConfig({ ...c, program: join('test', 'fixtures', 'asm', 'boot.bin') });
+    assert.deepEqual(warnings, [], c.name);
+    if (c.format === 'elf' || c.format === 'multiboot') assert.ok(!('mode' in c), `${c.name}: ELF/multiboot images bring their own mode`);
   }
+});
+
+test('schema defaults are values the adapter accepts', () => {
+  const defaults = Object.fromEntries(Object.entries<any>(launch.properties).filter(([k]) => !['program', 'cwd', 'symbols'].includes(k)).map(([k, p]) => [k, p.default]));
+  assert.deepEqual(validateLaunchConfig({ ...defaults, program: join('test', 'fixtures', 'asm', 'boot.bin') }).warnings, []);
 });
 
 test('activation is narrow: debug resolution, the language, own commands and view', () => {
