@@ -47,7 +47,8 @@ function setBits(c: Cpu, gpa: number, lo: number, bits: number, mem: PhysicalMem
 export function walk(c: Cpu, lo: number, hi: number, access: Access, user: boolean, setAD: boolean): WalkResult | undefined {
   const mem = c.mem;
   if ((c.cr0 & CR0_PG) === 0) {
-    res.gpa = c.long64 ? hi * 4294967296 + (lo >>> 0) : (lo >>> 0);
+    // The page frame, like the paged walk returns: callers add the offset (lo & 0xfff).
+    res.gpa = (c.long64 ? hi * 4294967296 + (lo >>> 0) : (lo >>> 0)) - (lo & 0xfff);
     res.writable = true; res.user = true; res.global = false; res.large = false;
     return res;
   }
