@@ -1,4 +1,73 @@
 #!/usr/bin/env node
-// The `vpdbg` command.
-process.stderr.write('vpdbg: not built yet\n');
-process.exitCode = 2;
+// The `vpdbg` command: run, regs, bench. Bad arguments print the usage and exit with 2;
+// images that cannot be loaded exit with 4 (see exitStatus.ts).
+import { dirname } from 'node:path';
+import { ImageError } from '../machine/loaders/imageError';
+import { parseArgs, usage, UsageError, type CommandSpec, type ParsedArgs } from './args';
+import { ExitStatus } from './exitStatus';
+import { RUN_SPEC, runCommand } from './runCommand';
+import { REGS_SPEC, regsCommand } from './regsCommand';
+import { BENCH_SPEC, benchCommand } from './benchCommand';
+
+const PROGRAM = 'vpdbg';
+/** dist/cli.js lives one level below the package root. */
+const PACKAGE_ROOT = dirname(__dirname);
+
+const COMMANDS: Record<string, [CommandSpec, (a: ParsedArgs) => Promise<number>]> = {
+  run: [RUN_SPEC, runCommand],
+  regs: [REGS_SPEC, regsCommand],
+  bench: [BENCH_SPEC, (a) => benchCommand(a, PACKAGE_ROOT)],
+};
+
+function topUsage(): string {
+  return [
+    `usage: ${PROGRAM} <command> [arguments]`,
+    '',
+    'commands:',
+    '  run IMAGE      boot IMAGE, stream COM1 to stdout, exit with the guest\'s status',
+    '  regs IMAGE     print every register of VP 0 (GetVpRegisters)',
+    '  bench [IMAGE]  run a benchmark guest and print instructions, seconds and MIPS',
+    '',
+    `Run '${PROGRAM} <command> --help' for a command's options.`,
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? process.stderr : process.stdout).write(topUsage());
+    return name === undefined ? ExitStatus.Usage : 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`${PROGRAM}: unknown command '${name}'\n\n${topUsage()}`);
+    return ExitStatus.Usage;
+  }
+  const [spec, handler] = cmd;
+  let args: ParsedArgs;
+  try {
+    args = parseArgs(spec, rest);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`${PROGRAM} ${name}: ${e.message}\n\n${usage(PROGRAM, spec)}`);
+    return ExitStatus.Usage;
+  }
+  if (args.help) { process.stdout.write(usage(PROGRAM, spec)); return 0; }
+  try {
+    return await handler(args);
+  } catch (e) {
+    if (e instanceof ImageError) { process.stderr.write(`${PROGRAM}: ${e.message}\n`); return ExitStatus.ImageError; }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (status) => { process.exitCode = status; },
+    (e: unknown) => {
+      process.stderr.write(`${PROGRAM}: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+      process.exitCode = ExitStatus.EmulatorError;
+    },
+  );
+}

@@ -1,0 +1,459 @@
+// A PC-like machine: a partition, the devices wired to its exits, the loaded image and its
+// symbols, and the VMM run loop. The loop runs the virtual processors round-robin in
+// instruction slices that end at the next device timer event, hands each exit a device
+// claims to that device and completes it, idles halted processors until an interrupt can
+// wake them (skipping virtual time), and returns every other exit — and device-handled
+// exits the caller asked to see — to its caller uncompleted.
+//
+// Time is virtual: one retired instruction is one nanosecond, summed over processors, plus
+// the time skipped while every processor waited in HLT. The same image and inputs therefore
+// give the same exits, output and instruction counts on every run.
+
+import { readFileSync } from 'node:fs';
+import { Partition, type CpuFactory } from '../partition/partition';
+import { HvRegisterName as R, WhvRunVpExitReason as X, WhvMemoryAccessType } from '../partition/hvdef';
+import type { RunVpExitContext } from '../partition/exitContext';
+import { vpExitContext } from '../partition/exitBuilder';
+import { segmentValue, tableValue, u64Value, valueU64, type HvRegisterValue } from '../partition/registerValue';
+import type { BootPlan, GprName, LoadOptions } from './loaders/bootPlan';
+import { realModeState } from './loaders/bootPlan';
+import { loadImageBytes } from './loaders/loadImage';
+import { ImageError } from './loaders/imageError';
+import { Symbols } from './symbols/symbols';
+import { DeviceBus } from './deviceBus';
+import type { Clock, Device } from './devices/device';
+import { Uart16550 } from './devices/uart16550';
+import { DebugCon, DebugExit, PostPort } from './devices/debugPorts';
+import { I8042 } from './devices/i8042';
+import { Pic8259Pair } from './devices/pic8259';
+import { Pit8254 } from './devices/pit8254';
+import { LocalApicBank, type IpiKind } from './devices/localApic';
+import { CmosRtc } from './devices/cmosRtc';
+import { InterruptRouter } from './devices/interruptRouter';
+
+export const DEVICE_NAMES = ['com1', 'debug-exit', 'debugcon', 'post', 'i8042', 'pic', 'pit', 'lapic', 'rtc'] as const;
+export type DeviceName = (typeof DEVICE_NAMES)[number];
+
+export const DEFAULT_MEMORY_BYTES = 128 * 2 ** 20;
+/** RAM is mapped from GPA 0 up to here at most; the local APIC and firmware live above. */
+export const MAX_MEMORY_BYTES = 0xfec00000;
+
+export interface MachineOptions extends Omit<LoadOptions, 'memoryBytes'> {
+  /** Path of the guest image (read from disk) ... */
+  image: string;
+  /** ... or its bytes, when already in memory (`image` is then only its name in messages). */
+  imageData?: Uint8Array;
+  memoryBytes?: number;
+  processors?: number;
+  /** Devices to leave out (their accesses become exits). Default: every device is on. */
+  disabledDevices?: readonly DeviceName[];
+  /** COM1 transmit: called with each byte the guest writes to THR. */
+  serialOutput?: (byte: number) => void;
+  /** debugcon (port 0xE9) output; defaults to serialOutput. */
+  debugconOutput?: (byte: number) => void;
+  /** Wall-clock start of the CMOS RTC, ms since the epoch (default: now). */
+  rtcBaseMs?: number;
+  /** Return accesses no enabled device claims to the caller instead of completing them as "nothing there". */
+  reportUnclaimed?: boolean;
+  createCpu?: CpuFactory;
+}
+
+/** Why the guest's run ended on its own. */
+export interface GuestEnd { kind: 'debug-exit' | 'reset'; status: number; reason: string }
+
+export type MachineStop =
+  /** An exit for the caller, left uncompleted: completeExit() (or the partition's completions) then run again. */
+  | { kind: 'exit'; vp: number; exit: RunVpExitContext }
+  /** The guest ended the run (isa-debug-exit write, reset request); `exit` is the access that did it, completed. */
+  | { kind: 'ended'; vp: number; exit: RunVpExitContext; end: GuestEnd }
+  /** Every processor is halted with interrupts disabled, or waits in HLT for an interrupt nothing will raise. */
+  | { kind: 'halted'; waitingForInterrupt: boolean }
+  /** The instruction budget of this run() call is used up. */
+  | { kind: 'budget' };
+
+type VpState = 'running' | 'waiting' | 'halted' | 'waitSipi';
+
+const IF = 0x200n;
+const REPORTABLE_DEVICE_EXITS = new Set<number>([X.X64IoPortAccess, X.MemoryAccess, X.X64MsrAccess]);
+const FATAL = new Set<number>([X.UnrecoverableException, X.InvalidVpRegisterValue, X.UnsupportedFeature, X.VpdbgInternalError]);
+const GPR_CODES: Record<GprName, number> = { rax: R.Rax, rcx: R.Rcx, rdx: R.Rdx, rbx: R.Rbx, rsp: R.Rsp, rbp: R.Rbp, rsi: R.Rsi, rdi: R.Rdi };
+
+export class Machine {
+  readonly options: MachineOptions;
+  readonly plan: BootPlan;
+  readonly symbols: Symbols;
+  readonly memoryBytes: number;
+  readonly processorCount: number;
+  partition!: Partition;
+  bus!: DeviceBus;
+  uart!: Uart16550;
+  pic!: Pic8259Pair;
+  pit!: Pit8254;
+  lapic!: LocalApicBank;
+  rtc!: CmosRtc;
+  post!: PostPort;
+  private state: VpState[] = [];
+  private idleNs = 0;
+  /** Instructions retired before the last INIT of each VP (a CPU reset zeroes its counter). */
+  private retiredBeforeReset: number[] = [];
+  private reported = new Set<number>();
+  private exceptionBitmap = 0xffffffff;
+  private ended: GuestEnd | undefined;
+  private nextVp = 0;
+  readonly clock: Clock = { now: () => this.now() };
+
+  constructor(options: MachineOptions) {
+    this.options = options;
+    this.memoryBytes = options.memoryBytes ?? DEFAULT_MEMORY_BYTES;
+    this.processorCount = options.processors ?? 1;
+    const file = options.image;
+    if (!Number.isSafeInteger(this.memoryBytes) || this.memoryBytes < 0x100000 || this.memoryBytes > MAX_MEMORY_BYTES || this.memoryBytes % 4096) {
+      throw new ImageError(file, `memory size ${this.memoryBytes} must be a multiple of 4 KiB between 1 MiB and ${MAX_MEMORY_BYTES / 2 ** 20} MiB`);
+    }
+    if (!Number.isInteger(this.processorCount) || this.processorCount < 1 || this.processorCount > 255) {
+      throw new ImageError(file, `processor count ${this.processorCount} must be 1..255 (xAPIC IDs)`);
+    }
+    let data = options.imageData;
+    if (!data) {
+      try { data = readFileSync(file); } catch (e) { throw new ImageError(file, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`); }
+    }
+    this.plan = loadImageBytes(data, file, { ...options, memoryBytes: this.memoryBytes });
+    let symbols: Symbols;
+    try { symbols = Symbols.fromElf(data, file); } catch (e) { if (!(e instanceof ImageError)) throw e; symbols = Symbols.empty(); }
+    this.symbols = symbols;
+    this.build();
+  }
+
+  /** Power-on: a fresh partition and devices, the image loaded again. Also the debugger's restart. */
+  reset(): void { this.build(); }
+
+  private build(): void {
+    const o = this.options;
+    const n = this.processorCount;
+    this.partition = new Partition({ processorCount: n, memoryBytes: this.memoryBytes, createCpu: o.createCpu, extendedVmExits: { msr: true } });
+    this.idleNs = 0;
+    this.retiredBeforeReset = new Array(n).fill(0);
+    this.ended = undefined;
+    this.nextVp = 0;
+    this.state = Array.from({ length: n }, (_, i) => (i === 0 ? 'running' : 'waitSipi'));
+
+    const bus = new DeviceBus();
+    const clock = this.clock;
+    const out = o.serialOutput ?? (() => {});
+    this.pic = bus.add(new Pic8259Pair());
+    const pic = this.pic;
+    this.uart = bus.add(new Uart16550('com1', 0x3f8, out, (l) => pic.setIrq(4, l)));
+    bus.add(new DebugExit(0xf4, (value, status) => this.end({ kind: 'debug-exit', status, reason: `the guest wrote 0x${value.toString(16)} to the isa-debug-exit port 0xF4` })));
+    bus.add(new DebugCon(0xe9, o.debugconOutput ?? out));
+    this.post = bus.add(new PostPort());
+    bus.add(new I8042((reason) => this.end({ kind: 'reset', status: 0, reason })));
+    this.pit = bus.add(new Pit8254(clock, (l) => pic.setIrq(0, l)));
+    this.lapic = bus.add(new LocalApicBank(n, clock, (from, kind, vector, dest) => this.deliverIpi(from, kind, vector, dest), (vp) => this.apicBase(vp)));
+    this.rtc = bus.add(new CmosRtc(clock, o.rtcBaseMs ?? Date.now(), this.memoryBytes, (l) => pic.setIrq(8, l)));
+    for (const name of o.disabledDevices ?? []) {
+      const d = bus.find(name);
+      if (!d) throw new RangeError(`unknown device ${name} (devices: ${DEVICE_NAMES.join(', ')})`);
+      d.enabled = false;
+    }
+    this.bus = bus;
+
+    for (let i = 0; i < n; i++) {
+      const apic = this.lapic.apics[i];
+      const router = new InterruptRouter(() => (this.lapic.enabled ? apic : undefined), () => (i === 0 && pic.enabled ? pic : undefined));
+      this.partition.setInterruptController(i, router, { eoi: () => apic.eoi() });
+    }
+    this.applyReported();
+    this.loadPlan();
+  }
+
+  private loadPlan(): void {
+    const mem = this.partition.memory;
+    for (const s of this.plan.segments) {
+      if (s.data.length && !mem.write(s.gpa, s.data)) throw new ImageError(this.plan.file, `${s.what} at 0x${s.gpa.toString(16)} could not be written to guest memory`);
+    }
+    const st = this.plan.state;
+    const names: number[] = [R.Efer, R.Cr4, R.Cr3, R.Cr0, R.Es, R.Cs, R.Ss, R.Ds, R.Fs, R.Gs, R.Gdtr, R.Idtr, R.Rip, R.Rflags];
+    const values: HvRegisterValue[] = [u64Value(st.efer), u64Value(st.cr4), u64Value(st.cr3), u64Value(st.cr0),
+      segmentValue(st.es), segmentValue(st.cs), segmentValue(st.ss), segmentValue(st.ds), segmentValue(st.fs), segmentValue(st.gs),
+      tableValue(st.gdtr), tableValue(st.idtr), u64Value(st.rip), u64Value(st.rflags)];
+    for (const [name, v] of Object.entries(st.gprs) as [GprName, bigint][]) { names.push(GPR_CODES[name]); values.push(u64Value(v)); }
+    this.setRegisters(0, names, values);
+  }
+
+  /** SetVpRegisters from the root, throwing with the register that was refused. */
+  setRegisters(vp: number, names: number[], values: HvRegisterValue[]): void {
+    const r = this.partition.setVpRegisters(this.partition.id, vp, 0, names, values);
+    if (r.status !== 0) {
+      throw new Error(`SetVpRegisters refused ${R[names[r.repsCompleted]] ?? names[r.repsCompleted]} (HV_STATUS 0x${r.status.toString(16)})`);
+    }
+  }
+
+  getRegister(vp: number, name: number): bigint {
+    const r = this.partition.getVpRegisters(this.partition.id, vp, 0, [name]);
+    return r.status === 0 ? valueU64(r.values[0]) : 0n;
+  }
+
+  private apicBase(vp: number): bigint {
+    return this.getRegister(vp, R.ApicBase) || (vp === 0 ? 0xfee00900n : 0xfee00800n);
+  }
+
+  // ---- time ---------------------------------------------------------------------------------
+
+  /** Instructions retired by every processor since power-on. */
+  instructionsRetired(): number {
+    let n = 0;
+    const vps = this.partition.virtualProcessors;
+    for (let i = 0; i < vps.length; i++) n += vps[i].cpu.instructionCount + this.retiredBeforeReset[i];
+    return n;
+  }
+
+  /** Virtual nanoseconds since power-on. */
+  now(): number { return this.instructionsRetired() + this.idleNs; }
+
+  // ---- configuration --------------------------------------------------------------------------
+
+  device(name: DeviceName): Device { return this.bus.find(name)!; }
+
+  /**
+   * Exit reasons (WHV_RUN_VP_EXIT_REASON) the caller wants returned even when the machine
+   * would handle them: I/O, MMIO and MSR exits a device claims, HLT, and the optional
+   * exits (CPUID, RDTSC, exceptions in `exceptionBitmap`, hypercalls, APIC EOI), which
+   * are turned on in the partition only while reported.
+   */
+  setReportedExits(reasons: Iterable<number>, exceptionBitmap = 0xffffffff): void {
+    this.reported = new Set(reasons);
+    this.exceptionBitmap = exceptionBitmap >>> 0;
+    this.applyReported();
+  }
+
+  private applyReported(): void {
+    const r = this.reported;
+    const p = this.partition;
+    p.setExtendedVmExits({ msr: true, cpuid: r.has(X.X64Cpuid), rdtsc: r.has(X.X64Rdtsc), exception: r.has(X.Exception), hypercall: r.has(X.Hypercall), apicEoi: r.has(X.X64ApicEoi) });
+    p.setCpuidExitLeaves('all');
+    p.setExceptionExitBitmap(this.exceptionBitmap);
+  }
+
+  // ---- running ------------------------------------------------------------------------------
+
+  vpState(vp: number): VpState { return this.state[vp]; }
+  get guestEnd(): GuestEnd | undefined { return this.ended; }
+
+  private end(e: GuestEnd): void { if (!this.ended) this.ended = e; }
+
+  /** Brings devices up to now and wakes processors that wait for an interrupt that is now pending. */
+  private syncDevices(): void {
+    this.bus.advanceTo(this.now());
+    for (let i = 0; i < this.state.length; i++) {
+      if (this.state[i] === 'waiting' && this.interruptPending(i)) this.state[i] = 'running';
+    }
+  }
+
+  private interruptPending(vp: number): boolean {
+    const apic = this.lapic.apics[vp];
+    if (this.lapic.enabled && apic.pendingVector() >= 0) return true;
+    return vp === 0 && this.pic.enabled && (!this.lapic.enabled || apic.passesExtInt()) && this.pic.pendingVector() >= 0;
+  }
+
+  /** Instructions the next slice may run before a device event is due. */
+  private sliceLimit(max: number): number {
+    const next = this.bus.nextEventNs();
+    if (next === undefined) return max;
+    return Math.max(1, Math.min(max, next - this.now()));
+  }
+
+  /**
+   * Runs the processors round-robin until something for the caller happens or `maxInstructions`
+   * (summed over processors) have retired.
+   */
+  run(maxInstructions: number): MachineStop {
+    if (this.ended) return { kind: 'budget' };
+    const start = this.instructionsRetired();
+    const n = this.processorCount;
+    const slice = n === 1 ? 1_000_000 : 10_000;
+    let idle = 0;
+    for (;;) {
+      const left = maxInstructions - (this.instructionsRetired() - start);
+      if (left <= 0) return { kind: 'budget' };
+      this.syncDevices();
+      let ran = false;
+      for (let k = 0; k < n; k++) {
+        const vp = (this.nextVp + k) % n;
+        if (this.state[vp] !== 'running') continue;
+        ran = true;
+        const budget = this.sliceLimit(Math.min(slice, maxInstructions - (this.instructionsRetired() - start)));
+        if (budget <= 0) return { kind: 'budget' };
+        const stop = this.step(vp, budget);
+        if (stop) { this.nextVp = (vp + 1) % n; return stop; }
+        this.syncDevices();
+      }
+      if (!ran) {
+        // Nobody can run: skip virtual time to the next device event, or report the halt.
+        const waiting = this.state.some((s) => s === 'waiting');
+        const next = this.bus.nextEventNs();
+        if (!waiting || next === undefined) return { kind: 'halted', waitingForInterrupt: waiting };
+        const skip = Math.max(1, next - this.now());
+        this.idleNs += skip;
+        // Idle time counts against the budget too, so a guest that waits for interrupts it
+        // has masked (while a timer keeps ticking) still returns control to the caller.
+        idle += skip;
+        if (idle >= maxInstructions) return { kind: 'budget' };
+      }
+    }
+  }
+
+  /**
+   * Runs one processor for at most `budget` instructions (the debugger's per-VP entry point).
+   * Returns the exit for the caller — a None exit when the slice ended without one, or when
+   * the processor is not runnable (waiting in HLT, halted, or waiting for a startup IPI).
+   */
+  runVp(vp: number, budget: number): RunVpExitContext {
+    const none = (): RunVpExitContext => ({ ExitReason: X.None, VpContext: vpExitContext(this.partition.virtualProcessors[vp].cpu, 0) });
+    const start = this.instructionsRetired();
+    let idle = 0;
+    for (;;) {
+      this.syncDevices();
+      const left = budget - (this.instructionsRetired() - start);
+      if (left <= 0 || this.ended) return none();
+      if (this.state[vp] !== 'running') {
+        // A lone processor waiting for an interrupt may skip ahead to the next device event.
+        const next = this.bus.nextEventNs();
+        if (this.state[vp] === 'waiting' && next !== undefined && idle < budget && this.state.every((s, i) => i === vp || s !== 'running')) {
+          const skip = Math.max(1, next - this.now());
+          this.idleNs += skip;
+          idle += skip;
+          continue;
+        }
+        return none();
+      }
+      const stop = this.step(vp, this.sliceLimit(left));
+      if (stop?.kind === 'exit' || stop?.kind === 'ended') return stop.exit;
+    }
+  }
+
+  /** One partition run of `vp`; handles what the machine handles, returns a stop otherwise. */
+  private step(vp: number, budget: number): MachineStop | undefined {
+    const exit = this.partition.runVirtualProcessor(vp, { instructionBudget: budget });
+    const reason = exit.ExitReason;
+    if (reason === X.None) return undefined;
+    if (reason === X.X64Halt) {
+      this.state[vp] = (exit.VpContext.Rflags & IF) !== 0n ? 'waiting' : 'halted';
+      if (this.state[vp] === 'waiting' && this.interruptPending(vp)) this.state[vp] = 'running';
+      return this.reported.has(reason) ? { kind: 'exit', vp, exit } : undefined;
+    }
+    if (FATAL.has(reason) || !this.completable(reason)) return { kind: 'exit', vp, exit };
+    if (this.reported.has(reason)) return { kind: 'exit', vp, exit };
+    if (this.options.reportUnclaimed && REPORTABLE_DEVICE_EXITS.has(reason) && !this.claimed(vp, exit)) return { kind: 'exit', vp, exit };
+    if (!this.completeExit(vp, exit)) return { kind: 'exit', vp, exit };
+    if (this.ended) return { kind: 'ended', vp, exit, end: this.ended };
+    return undefined;
+  }
+
+  private completable(reason: number): boolean {
+    return reason === X.X64IoPortAccess || reason === X.MemoryAccess || reason === X.X64MsrAccess || reason === X.X64Cpuid
+      || reason === X.X64Rdtsc || reason === X.Hypercall || reason === X.Exception || reason === X.X64ApicEoi || reason === X.X64InterruptWindow;
+  }
+
+  /** Whether an enabled device claims the access of this exit. */
+  claimed(vp: number, exit: RunVpExitContext): boolean {
+    const a = this.partition.getPendingAccess(vp);
+    if (!a) return false;
+    if (a.kind === 'io') return this.bus.portDevice(a.port) !== undefined;
+    if (a.kind === 'mmio') return this.bus.mmioDevice(a.gpa) !== undefined;
+    return exit.ExitReason === X.X64MsrAccess && this.bus.msrDevice(a.index) !== undefined;
+  }
+
+  /** Name of the enabled device that claims this exit's access, for traces. */
+  claimant(vp: number): string | undefined {
+    const a = this.partition.getPendingAccess(vp);
+    if (!a) return undefined;
+    const d = a.kind === 'io' ? this.bus.portDevice(a.port) : a.kind === 'mmio' ? this.bus.mmioDevice(a.gpa) : this.bus.msrDevice(a.index);
+    return d?.name;
+  }
+
+  /**
+   * Completes an exit the way the machine does without a debugger: the claiming device
+   * answers; unclaimed ports and MMIO read as all ones and ignore writes; unclaimed MSRs
+   * raise #GP; CPUID gets the partition's result; RDTSC the virtual TSC; hypercalls run in
+   * the partition; a reported exception is delivered. Returns false when the exit cannot be
+   * completed (an instruction fetch from unmapped memory, a fatal exit).
+   */
+  completeExit(vp: number, exit: RunVpExitContext): boolean {
+    const p = this.partition;
+    switch (exit.ExitReason) {
+      case X.X64IoPortAccess: {
+        const a = p.getPendingAccess(vp);
+        if (a?.kind !== 'io') return false;
+        if (a.isWrite) { this.bus.ioWrite(a.port, a.size, a.value); p.completeIoPortAccess(vp); }
+        else p.completeIoPortAccess(vp, this.bus.ioRead(a.port, a.size) ?? (a.size === 4 ? 0xffffffff : (1 << (a.size * 8)) - 1));
+        return true;
+      }
+      case X.MemoryAccess: {
+        const a = p.getPendingAccess(vp);
+        if (a?.kind !== 'mmio' || exit.MemoryAccess?.AccessInfo.AccessType === WhvMemoryAccessType.Execute) return false;
+        const d = this.bus.mmioDevice(a.gpa);
+        if (a.isWrite) {
+          let v = 0n;
+          for (let i = a.data.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(a.data[i]);
+          d?.mmioWrite?.(vp, a.gpa, a.size, v);
+          p.completeMemoryAccess(vp);
+        } else {
+          const bytes = new Uint8Array(a.size).fill(0xff);
+          if (d?.mmioRead) { let v = d.mmioRead(vp, a.gpa, a.size); for (let i = 0; i < a.size; i++) { bytes[i] = Number(v & 0xffn); v >>= 8n; } }
+          p.completeMemoryAccess(vp, bytes);
+        }
+        return true;
+      }
+      case X.X64MsrAccess: {
+        const a = p.getPendingAccess(vp);
+        if (a?.kind !== 'msr') return false;
+        const d = this.bus.msrDevice(a.index);
+        if (a.isWrite) {
+          if (d?.wrmsr?.(vp, a.index, a.value)) p.completeMsrAccess(vp); else p.injectException(vp, 13, 0);
+        } else {
+          const v = d?.rdmsr?.(vp, a.index);
+          if (v === undefined) p.injectException(vp, 13, 0); else p.completeMsrAccess(vp, v);
+        }
+        return true;
+      }
+      case X.X64Cpuid: p.completeCpuid(vp); return true;
+      case X.X64Rdtsc: p.completeRdtsc(vp, BigInt(this.now())); return true;
+      case X.Hypercall: p.completeHypercall(vp); return true;
+      case X.Exception: case X.X64ApicEoi: case X.X64InterruptWindow: case X.X64Halt: case X.None: case X.Canceled:
+      case X.VpdbgBreakpoint: case X.VpdbgWatchpoint:
+        // Nothing to complete: an exception stays pending and is delivered on the next run; the
+        // partition has already performed an APIC EOI it reports.
+        return true;
+      default: return false;
+    }
+  }
+
+  // ---- inter-processor interrupts -------------------------------------------------------------
+
+  private deliverIpi(from: number, kind: IpiKind, vector: number, dest: { shorthand: number; id: number; logical: boolean }): void {
+    const n = this.processorCount;
+    const targets: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const hit = dest.shorthand === 1 ? i === from
+        : dest.shorthand === 2 ? true
+          : dest.shorthand === 3 ? i !== from
+            : dest.logical ? ((this.lapic.apics[i].ldr >>> 24) & dest.id) !== 0
+              : dest.id === 0xff || dest.id === 0xffffffff || dest.id === i;
+      if (hit) targets.push(i);
+    }
+    for (const t of targets) {
+      if (kind === 'fixed') this.lapic.apics[t].accept(vector);
+      else if (kind === 'nmi') this.partition.injectException(t, 2);
+      else if (kind === 'init' && t !== 0) {
+        this.retiredBeforeReset[t] += this.partition.virtualProcessors[t].cpu.instructionCount;
+        this.partition.virtualProcessors[t].cpu.reset();
+        this.state[t] = 'waitSipi';
+      } else if (kind === 'startup' && this.state[t] === 'waitSipi') {
+        // The AP starts in real mode at vector * 0x1000 (CS = vector << 8, IP = 0).
+        const s = realModeState(vector << 8, 0);
+        this.setRegisters(t, [R.Cs, R.Rip, R.Rflags], [segmentValue(s.cs), u64Value(0n), u64Value(2n)]);
+        this.state[t] = 'running';
+      }
+    }
+  }
+}
