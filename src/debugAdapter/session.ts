@@ -54,6 +54,14 @@ export class VpdbgSession extends LoggingDebugSession {
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
     this.serial = new OutputBuffer((text) => this.sendEvent(new OutputEvent(text, 'stdout')));
+    // The library shuts the adapter down on any 'error', including a message that is not JSON;
+    // only a broken transport should end the session, a malformed message is reported and skipped.
+    this.removeAllListeners('error');
+    this.on('error', (ev: { body?: unknown }) => {
+      const what = String(ev?.body ?? '');
+      if (what.startsWith('Error handling data')) this.console(`vpdbg: ignored a malformed DAP message (${what.slice(21, 200)})`);
+      else this.shutdown();
+    });
   }
 
   // ---- plumbing -------------------------------------------------------------------------
@@ -312,6 +320,8 @@ export class VpdbgSession extends LoggingDebugSession {
     this.disposeMachine();
     this.terminated = true;
     this.sendResponse(response);
+    // stdio: the process ends (after the response is out); --server: the next session may come.
+    this.shutdown();
   }
 
   protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
