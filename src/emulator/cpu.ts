@@ -225,10 +225,14 @@ export class Cpu implements VirtualCpu, MemoryListener {
     // Alignment checking (#AC) sends every data access through the slow path while it is active.
     const ac = (this.cr0 & 0x40000) !== 0 && (this.flags & AC) !== 0 && this.cpl === 3;
     if (ac !== this.alignCheck) { this.alignCheck = ac; this.flushTlb(true); }
+    // Cached supervisor translations of user pages depend on RFLAGS.AC under SMAP.
+    const smapAc = (this.cr4 & 0x200000) !== 0 && (this.flags & AC) !== 0;
+    if (smapAc !== this.smapAc) { this.smapAc = smapAc; this.flushTlb(true); }
     this.breakLoop = true;
   }
   /** CR0.AM && RFLAGS.AC && CPL 3. */
   alignCheck = false;
+  private smapAc = false;
 
   private computeFlat(s: number): boolean {
     if (this.long64) return s < 4 || (this.segBaseLo[s] === 0 && this.segBaseHi[s] === 0);
@@ -881,7 +885,8 @@ export class Cpu implements VirtualCpu, MemoryListener {
       if (this.slowStep) { this.stepSlow(b.insns[0]); continue; }
       this.breakLoop = false;
       const insns = b.insns;
-      const n = insns.length;
+      // Under an interrupt shadow with interrupts to deliver, retire one instruction and look again.
+      const n = this.icount === this.shadowUntil && (this.intSource !== undefined || this.interruptWindowExiting) ? 1 : insns.length;
       const ipMask = this.codeMode === 0 ? 0xffff : -1;
       for (let k = 0; k < n; k++) {
         const d = insns[k];
@@ -1087,7 +1092,9 @@ export class Cpu implements VirtualCpu, MemoryListener {
   getSegment(seg: Seg): SegmentValue { return this.segValue(seg); }
   setSegment(seg: Seg, v: SegmentValue): void {
     const [lo, hi] = split(v.base);
-    this.setSegRaw(seg, v.selector, lo, hi, v.limit, v.attributes & 0xffff);
+    // A data segment register without P is unusable (a null selector load), as in VMX/Hyper-V state.
+    const unusable = seg !== Seg.CS && (v.attributes & 0x80) === 0 ? 0x10000 : 0;
+    this.setSegRaw(seg, v.selector, lo, hi, v.limit, (v.attributes & 0xffff) | unusable);
     this.updateMode();
   }
   getTr(): SegmentValue { return this.segValue(7); }

@@ -275,7 +275,7 @@ export function group7reg(c: Cpu, d: Insn): void {
       if (!(c.cr4 & CR4_SMAP) || c.cpl !== 0) c.ud();
       materialize(c);
       if (d.op === 0xca) c.flags &= ~AC; else c.flags |= AC;
-      c.flushTlb(false);
+      c.updateMode();
       break;
     case 0xd0: // XGETBV
       if (!(c.cr4 & CR4_OSXSAVE)) c.ud();
