@@ -17,8 +17,8 @@ export interface RegisterSlice {
   size: number;
   bits?: readonly BitField[];
   children?: readonly RegisterSlice[];
-  /** The value is an address: the variable carries a memoryReference. */
-  address?: boolean;
+  /** The value is an address: the variable carries a memoryReference (`physical`: a GPA, e.g. CR3's page-table base). */
+  address?: boolean | 'physical';
   readOnly?: string;
   /** Hint for the user (shown as the variable's type). */
   type?: string;
@@ -72,7 +72,7 @@ export const REGISTER_GROUPS: readonly RegisterGroup[] = [
   {
     name: 'Control & debug', lazy: false, registers: [
       s('cr0', HvRegisterName.Cr0, 0, 8, { bits: CR0_BITS }), s('cr2', HvRegisterName.Cr2, 0, 8, { address: true }),
-      s('cr3', HvRegisterName.Cr3, 0, 8, { bits: CR3_BITS }), s('cr4', HvRegisterName.Cr4, 0, 8, { bits: CR4_BITS }),
+      s('cr3', HvRegisterName.Cr3, 0, 8, { bits: CR3_BITS, address: 'physical' }), s('cr4', HvRegisterName.Cr4, 0, 8, { bits: CR4_BITS }),
       s('cr8', HvRegisterName.Cr8, 0, 8), s('xcr0', HvRegisterName.Xfem, 0, 8),
       s('dr0', HvRegisterName.Dr0, 0, 8, { address: true }), s('dr1', HvRegisterName.Dr1, 0, 8, { address: true }),
       s('dr2', HvRegisterName.Dr2, 0, 8, { address: true }), s('dr3', HvRegisterName.Dr3, 0, 8, { address: true }),
@@ -100,7 +100,7 @@ export const REGISTER_GROUPS: readonly RegisterGroup[] = [
     name: 'SSE', lazy: true, registers: [
       ...Array.from({ length: 16 }, (_, i) => s(`xmm${i}`, (HvRegisterName.Xmm0 + i) as HvRegisterName, 0, 16, { type: 'xmm' })),
       s('mxcsr', HvRegisterName.XmmControlStatus, 8, 4, { bits: MXCSR_BITS }),
-      s('mxcsr_mask', HvRegisterName.XmmControlStatus, 12, 4),
+      s('mxcsr_mask', HvRegisterName.XmmControlStatus, 12, 4, { readOnly: 'MXCSR_MASK is fixed by the processor' }),
     ],
   },
   {

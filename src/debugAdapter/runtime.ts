@@ -63,6 +63,8 @@ const STEPS_PER_SLICE = 2_000;
 /** A line step that runs this long without reaching another line stops anyway (e.g. a spin loop). */
 const MAX_STEP_INSTRUCTIONS = 5_000_000;
 const OUTPUT_BACKLOG_LIMIT = 1 << 20;
+const TRIPLE_FAULT = { status: 1, reason: 'triple fault (the VP shut down)' };
+const FATAL_EXITS = new Set<number>([WhvRunVpExitReason.InvalidVpRegisterValue, WhvRunVpExitReason.UnsupportedFeature]);
 const TRACED_DEVICE_EXITS = [WhvRunVpExitReason.X64IoPortAccess, WhvRunVpExitReason.MemoryAccess, WhvRunVpExitReason.X64MsrAccess];
 
 export class Runtime extends EventEmitter {
@@ -201,6 +203,12 @@ export class Runtime extends EventEmitter {
   private completeStoppedExit(): boolean {
     const s = this.lastStop;
     this.lastStop = undefined;
+    if (s?.exit?.ExitReason === WhvRunVpExitReason.UnrecoverableException) {
+      // Continuing after a triple fault: the guest is over (as a machine without -no-reboot would reset).
+      this.running = false;
+      setImmediate(() => this.endGuest(TRIPLE_FAULT));
+      return true;
+    }
     if (!s?.exit || !s.pending) return false;
     if (this.reg(s.vp, HvRegisterName.Rip) !== BigInt(s.exit.VpContext.Rip)) {
       this.target.abandonExit(s.vp, s.exit);
@@ -431,15 +439,24 @@ export class Runtime extends EventEmitter {
     if (d.stop) {
       return { vp, reason: 'exception', exceptionId: filter?.id ?? id, exit, pending: true, description: describeExit(exit) + (d.error ? ` — ${d.error}` : '') };
     }
+    // Exits the VP cannot get past: a triple fault ends the guest; the others stop even with
+    // their filter off (running on would only repeat them).
+    if (reason === WhvRunVpExitReason.UnrecoverableException) return this.endGuest(TRIPLE_FAULT);
+    if (FATAL_EXITS.has(reason)) {
+      return { vp, reason: 'exception', exceptionId: filter?.id ?? id, exit, description: `${describeExit(exit)} — the VP cannot continue` };
+    }
     this.target.completeExit(vp, exit);
     return this.checkEnded(vp, exit);
   }
 
   private checkEnded(vp: number, exit: RunVpExitContext): 'ended' | undefined {
     const ended = this.target.guestEnded(vp, exit);
-    if (!ended) return undefined;
+    return ended ? this.endGuest(ended) : undefined;
+  }
+
+  private endGuest(how: { status: number; reason: string }): 'ended' {
     this.ended = true;
-    this.emit('ended', ended);
+    this.emit('ended', how);
     return 'ended';
   }
 

@@ -7,6 +7,9 @@ import { formatValue, addressRef } from './format';
 import type { RegisterCache } from './guestAccessor';
 import { codesOf, REGISTER_GROUPS, RegisterGroup, RegisterSlice } from './registers';
 
+/** Bits 51:12 of a physical pointer register (CR3's flag bits dropped). */
+const PAGE_FRAME = 0x000ffffffffff000n;
+
 export type Container =
   | { kind: 'registers' }
   | { kind: 'group'; group: RegisterGroup }
@@ -73,7 +76,7 @@ export class VariableStore {
     return {
       name: r.name, value, evaluateName, type: r.type,
       variablesReference: expandable ? this.ref({ kind: 'register', slice: r, evaluateName }) : 0,
-      memoryReference: r.address ? addressRef(v) : undefined,
+      memoryReference: r.address === 'physical' ? addressRef(v & PAGE_FRAME, true) : r.address ? addressRef(v) : undefined,
       presentationHint: r.readOnly ? { attributes: ['readOnly'] } : undefined,
     };
   }

@@ -15,6 +15,7 @@ const MAIN_SRC = resolve('test/guests/dap-main.asm');
 const SPIN = resolve('test/fixtures/guests/dap-spin.bin');
 const FAULT = resolve('test/fixtures/guests/dap-fault.bin');
 const MODES = resolve('test/fixtures/guests/dap-modes.bin');
+const TRIPLE = resolve('test/fixtures/guests/dap-triple.bin');
 const SRC_LINES = readFileSync(MAIN_SRC, 'utf8').split('\n');
 /** 1-based line of the first source line containing `text`. */
 const line = (text: string): number => {
@@ -241,6 +242,27 @@ describe('debug adapter over DAP', () => {
     const end = runToEnd();
     await dc.continueRequest({ threadId: 1 });
     assert.equal(await end, 1);
+  });
+
+  test('a triple fault stops (UnrecoverableException is on by default), then ends the session; output before it arrives', async () => {
+    await start();
+    const output = dc.assertOutput('stdout', 'bye\n');
+    const stop = stopped();
+    await launch({ program: TRIPLE });
+    const s = await stop;
+    assert.match(s.body.description!, /^UnrecoverableException: triple fault/);
+    await output;
+    const end = runToEnd();
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal(await end, 1);
+  });
+
+  test('terminate ends a running guest', async () => {
+    await start();
+    await launch({ program: SPIN });
+    const terminated = dc.waitForEvent('terminated');
+    await dc.terminateRequest({});
+    await terminated;
   });
 
   test('several VPs are threads; the exit trace prints device-handled exits', async () => {
