@@ -17,10 +17,8 @@ const BENCH = join(process.cwd(), '../shared/bench');
 
 /** Guests whose emulator run is known to fail today (reason). Remove an entry once it passes. */
 const todo: Record<string, string> = {
-  'cpu-exceptions': 'CPU: SSE not implemented yet, MOVAPS with CR0.TS=1 raises #UD instead of #NM',
-  'cpu-paging': 'CPU: CR2 of a page-crossing write is its last byte (0x40001003), not the first byte of the faulting page (0x40001000)',
-  'cpu-legacy': 'CPU: CALL through a call gate from ring 3 writes the ring-0 stack (SS0:ESP0) with CPL-3 permission: #PF err=7 cr2=0x93FFC',
-  'cpu-sdm': 'CPU: #AC alignment checking (CR0.AM + RFLAGS.AC at CPL 3) not implemented',
+  'cpu-sse': 'CPU: SSE not implemented yet (MOVAPS with CR0.TS=1 raises #UD; #NM must come first)',
+  'cpu-xm': 'CPU: SSE not implemented yet (unmasked DIVSS by 0 must raise #XM and set MXCSR.ZE)',
 };
 
 function qemuAvailable(): boolean {
@@ -36,7 +34,10 @@ export function runUnderQemu(image: string): { serial: string; status: number | 
 const guests = existsSync(FIXTURES) ? readdirSync(FIXTURES).filter((f) => /^cpu-.*\.bin$/.test(f)).map((f) => f.slice(0, -4)).sort() : [];
 const haveQemu = qemuAvailable();
 /** Guests whose expectation follows the SDM where QEMU TCG deviates (see the guest's header). */
-const notQemu: Record<string, string> = { 'cpu-sdm': 'expected output is from the SDM; QEMU TCG deviates on every case in this guest' };
+const notQemu: Record<string, string> = {
+  'cpu-sdm': 'expected output is from the SDM; QEMU TCG deviates on every case in this guest',
+  'cpu-xm': 'expected output is from the SDM; QEMU TCG does not raise #XM',
+};
 
 test('cpu guest images are present', () => {
   assert.ok(guests.length >= 1, `no cpu-*.bin in ${FIXTURES}`);

@@ -9,6 +9,7 @@
 ;  - a reserved-bit #PF has P=1 in its error code (QEMU: RSVD only)
 ;  - SYSCALL keeps the arithmetic flags not in SFMASK (QEMU clears them)
 ;  - #AC for a misaligned ring-3 access with CR0.AM and RFLAGS.AC (QEMU: no check)
+; (#XM, which QEMU TCG does not raise either, is in cpu-xm.)
 %include "cpu-lib.inc"
 %include "cpu-lm.inc"
 

@@ -34,6 +34,7 @@ const table: Record<string, FlagEffect> = {
   bsf: { reads: 0, def: ZF, und: CF | OF | SF | AF | PF }, bsr: { reads: 0, def: ZF, und: CF | OF | SF | AF | PF },
   lzcnt: { reads: 0, def: CF | ZF, und: OF | SF | AF | PF }, tzcnt: { reads: 0, def: CF | ZF, und: OF | SF | AF | PF },
   popcnt: arith,
+  cmpxchg8b: { reads: 0, def: ZF, und: 0 }, cmpxchg16b: { reads: 0, def: ZF, und: 0 },
   lahf: { reads: SF | ZF | AF | PF | CF, def: 0, und: 0 }, sahf: { reads: 0, def: SF | ZF | AF | PF | CF, und: 0 },
 };
 for (const [cc, reads] of Object.entries(conditionReads)) {

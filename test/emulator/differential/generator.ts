@@ -49,7 +49,7 @@ const MNEMONICS = new Set([
   'add', 'adc', 'sub', 'sbb', 'cmp', 'and', 'or', 'xor', 'test', 'neg', 'not', 'inc', 'dec',
   'shl', 'sal', 'shr', 'sar', 'rol', 'ror', 'rcl', 'rcr', 'shld', 'shrd',
   'mul', 'imul', 'div', 'idiv', 'bt', 'bts', 'btr', 'btc', 'bsf', 'bsr', 'lzcnt', 'tzcnt', 'popcnt',
-  'bswap', 'movbe', 'cmpxchg', 'xadd', 'xchg', 'movsx', 'movzx', 'movsxd', 'cbw', 'cwde', 'cdqe', 'cwd', 'cdq', 'cqo',
+  'bswap', 'movbe', 'cmpxchg', 'cmpxchg8b', 'cmpxchg16b', 'xadd', 'xchg', 'movsx', 'movzx', 'movsxd', 'cbw', 'cwde', 'cdqe', 'cwd', 'cdq', 'cqo',
   'lahf', 'sahf', 'lea', 'mov',
   ...['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'].flatMap((cc) => [`cmov${cc}`, `set${cc}`]),
 ]);
@@ -142,8 +142,7 @@ class Builder {
     }
   }
 
-  scratchOperand(): MemoryOperand {
-    const disp = this.rng.int(121) - 64; // [-64, 56]
+  scratchOperand(disp = this.rng.int(121) - 64 /* [-64, 56] */): MemoryOperand {
     if (this.rng.chance(0.12)) {
       return new MemoryOperand(Register.RIP, Register.None, 1, BigInt(BASE_VALUE + disp), 8, false, Register.None);
     }
@@ -289,6 +288,17 @@ export class Generator {
             : b.emit(Code.Mov_r32_imm32, [{ t: 'r', reg: Register.EDX }, { t: 'i', value: 0, signed: false }], noEffect)
           : b.emit(SIGN_EXTEND[size], [], noEffect)));
         pre.push(() => b.emit(size === 8 ? Code.Or_rm8_imm8 : ALU_IMM8[size], [d, { t: 'i', value: 1, signed: size !== 8 }], logicEffect));
+      }
+    } else if (m === 'cmpxchg8b' || m === 'cmpxchg16b') {
+      // Half the time load EDX:EAX / RDX:RAX from the operand so the "equal" path runs too.
+      const wide = m === 'cmpxchg16b';
+      const disp = (rng.int(7) - 4) * 16 + (rng.chance(0.1) ? 8 : 0); // 16-aligned except sometimes (#GP for 16b)
+      ops[0] = { t: 'm', mem: b.scratchOperand(disp) };
+      if (rng.chance(0.5)) {
+        const load = wide ? Code.Mov_r64_rm64 : Code.Mov_r32_rm32;
+        const [ax, dx] = wide ? [Register.RAX, Register.RDX] : [Register.EAX, Register.EDX];
+        pre.push(() => b.emit(load, [{ t: 'r', reg: ax }, { t: 'm', mem: b.scratchOperand(disp) }], noEffect));
+        pre.push(() => b.emit(load, [{ t: 'r', reg: dx }, { t: 'm', mem: b.scratchOperand(disp + (wide ? 8 : 4)) }], noEffect));
       }
     } else if ((m === 'bsf' || m === 'bsr')) {
       // A zero source leaves the destination undefined: force a set bit, keep the others random.
