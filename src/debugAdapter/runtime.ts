@@ -301,16 +301,24 @@ export class Runtime extends EventEmitter {
     if (this.pauseRequested) return { vp: this.stepVp, reason: 'pause', description: 'Paused' };
     const k = this.stepKind;
     if (k.kind === 'continue' || (k.kind === 'instruction' && this.tempBreakpoint)) {
+      // Round-robin over the VPs until this tick's time is used (many rounds when ModeChange
+      // limits each run to one instruction), then yield so requests are served.
       const started = Date.now();
       const n = this.target.processorCount;
       const retired = this.totalRetired();
-      for (let i = 0; i < n; i++) {
-        const vp = (this.nextVp + i) % n;
-        const r = this.runVp(vp, first && vp === this.stepVp ? 1 : this.sliceBudget(), first);
-        if (r && r !== 'returned') return r;
-      }
-      this.nextVp = (this.nextVp + 1) % n;
-      this.adapt(Date.now() - started);
+      let round = first;
+      do {
+        const roundStart = Date.now();
+        for (let i = 0; i < n; i++) {
+          const vp = (this.nextVp + i) % n;
+          const r = this.runVp(vp, round && vp === this.stepVp ? 1 : this.sliceBudget(), round);
+          if (r && r !== 'returned') return r;
+        }
+        round = false;
+        this.nextVp = (this.nextVp + 1) % n;
+        if (this.sliceBudget() === this.budget) this.adapt(Date.now() - roundStart);
+        if (this.pauseRequested) return { vp: this.stepVp, reason: 'pause', description: 'Paused' };
+      } while (Date.now() - started < TARGET_SLICE_MS);
       return this.stuck(retired);
     }
     // Stepping: single instructions on the stepping VP, checking after each; calls (and

@@ -410,7 +410,7 @@ export class VpdbgSession extends LoggingDebugSession {
       // The one GetVpRegisters call of this stop: every register the visible groups show.
       this.regs(vp).prefetch(VariableStore.visibleCodes());
       const scopes: DebugProtocol.Scope[] = [];
-      const regScope = new Scope('Registers', this.vars.ref({ kind: 'registers' }), false) as DebugProtocol.Scope;
+      const regScope = new Scope('Registers', this.vars.ref({ kind: 'registers', vp }), false) as DebugProtocol.Scope;
       regScope.presentationHint = 'registers';
       scopes.push(regScope);
       const stop = rt.lastStop;
@@ -428,11 +428,10 @@ export class VpdbgSession extends LoggingDebugSession {
       this.requireStopped();
       const c = this.vars.get(args.variablesReference);
       if (!c) throw new RequestError(`variablesReference ${JSON.stringify(args.variablesReference)} is not valid (it expires when the guest runs)`);
-      const vp = this.runtime!.lastStop?.vp ?? 0;
       const saved = this.vars.hex;
       if (args.format?.hex !== undefined) this.vars.hex = args.format.hex;
       try {
-        let vars = this.vars.children(c, this.regs(vp));
+        let vars = this.vars.children(c, (vp) => this.regs(vp));
         if (typeof args.start === 'number' || typeof args.count === 'number') vars = vars.slice(args.start ?? 0, args.count ? (args.start ?? 0) + args.count : undefined);
         response.body = { variables: vars };
       } finally {
@@ -450,7 +449,7 @@ export class VpdbgSession extends LoggingDebugSession {
       if (c.kind === 'exit') throw new RequestError('exit context fields are read-only: they describe what the guest did');
       if (typeof args.name !== 'string' || typeof args.value !== 'string') throw new RequestError("'name' and 'value' must be strings");
       const target = c.kind === 'register' ? `${c.evaluateName}.${args.name}` : args.name;
-      const result = this.assign(this.runtime!.lastStop?.vp ?? 0, target, args.value);
+      const result = this.assign(c.vp, target, args.value);
       response.body = { value: result };
       this.sendResponse(response);
     });
@@ -520,7 +519,7 @@ export class VpdbgSession extends LoggingDebugSession {
       if (ast.kind === 'name') {
         const reg = resolveRegister(ast.path);
         if (reg && !reg.field && ((reg.slice.bits?.length ?? 0) > 0 || (reg.slice.children?.length ?? 0) > 0)) {
-          variablesReference = this.vars.ref({ kind: 'register', slice: reg.slice, evaluateName: ast.path.join('.') });
+          variablesReference = this.vars.ref({ kind: 'register', vp, slice: reg.slice, evaluateName: ast.path.join('.') });
         }
         if (!reg || reg.slice.address) memoryReference = addressRef(r.value);
       } else if (ast.kind !== 'memory') {

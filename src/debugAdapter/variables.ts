@@ -11,9 +11,9 @@ import { codesOf, REGISTER_GROUPS, RegisterGroup, RegisterSlice } from './regist
 const PAGE_FRAME = 0x000ffffffffff000n;
 
 export type Container =
-  | { kind: 'registers' }
-  | { kind: 'group'; group: RegisterGroup }
-  | { kind: 'register'; slice: RegisterSlice; evaluateName: string }
+  | { kind: 'registers'; vp: number }
+  | { kind: 'group'; vp: number; group: RegisterGroup }
+  | { kind: 'register'; vp: number; slice: RegisterSlice; evaluateName: string }
   | { kind: 'exit'; value: Record<string, unknown>; evaluateName: string };
 
 export class VariableStore {
@@ -33,17 +33,21 @@ export class VariableStore {
   /** Codes the non-lazy groups need: fetched with one GetVpRegisters call per stop. */
   static visibleCodes(): number[] { return codesOf(REGISTER_GROUPS.filter((g) => !g.lazy)); }
 
-  children(c: Container, regs: RegisterCache): DebugProtocol.Variable[] {
+  /** Children of a container; `regsFor` gives the stop's register cache of a VP. */
+  children(c: Container, regsFor: (vp: number) => RegisterCache): DebugProtocol.Variable[] {
     switch (c.kind) {
       case 'registers':
         return REGISTER_GROUPS.map((g) => ({
           // Lazy groups (MSRs, SSE, x87) are read only when expanded, in one call per group.
-          name: g.name, value: '', variablesReference: this.ref({ kind: 'group', group: g }), presentationHint: { kind: 'virtual' },
+          name: g.name, value: '', variablesReference: this.ref({ kind: 'group', vp: c.vp, group: g }), presentationHint: { kind: 'virtual' },
         }));
-      case 'group':
+      case 'group': {
+        const regs = regsFor(c.vp);
         regs.prefetch(codesOf([c.group]));
         return c.group.registers.map((r) => this.registerVariable(r, r.name, regs));
+      }
       case 'register': {
+        const regs = regsFor(c.vp);
         const v = regs.read(c.slice);
         const out: DebugProtocol.Variable[] = (c.slice.children ?? []).map((ch) => this.registerVariable(ch, `${c.evaluateName}.${ch.name}`, regs));
         for (const f of c.slice.bits ?? []) {
@@ -75,7 +79,7 @@ export class VariableStore {
     }
     return {
       name: r.name, value, evaluateName, type: r.type,
-      variablesReference: expandable ? this.ref({ kind: 'register', slice: r, evaluateName }) : 0,
+      variablesReference: expandable ? this.ref({ kind: 'register', vp: regs.vp, slice: r, evaluateName }) : 0,
       memoryReference: r.address === 'physical' ? addressRef(v & PAGE_FRAME, true) : r.address ? addressRef(v) : undefined,
       presentationHint: r.readOnly ? { attributes: ['readOnly'] } : undefined,
     };

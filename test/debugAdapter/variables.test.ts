@@ -38,16 +38,16 @@ test('one GetVpRegisters call fetches every visible register; lazy groups cost o
   const store = new VariableStore();
   cache.prefetch(VariableStore.visibleCodes());
   assert.equal(gets.length, 1);
-  const groups = store.children(store.get(store.ref({ kind: 'registers' }))!, cache);
+  const groups = store.children(store.get(store.ref({ kind: 'registers', vp: 0 }))!, () => cache);
   assert.deepEqual(groups.map((g) => g.name), ['General purpose', 'Segment', 'Control & debug', 'Descriptor tables', 'MSRs', 'SSE', 'x87']);
   for (const g of groups.slice(0, 4)) {
-    const vars = store.children(store.get(g.variablesReference)!, cache);
-    for (const v of vars) if (v.variablesReference) store.children(store.get(v.variablesReference)!, cache);
+    const vars = store.children(store.get(g.variablesReference)!, () => cache);
+    for (const v of vars) if (v.variablesReference) store.children(store.get(v.variablesReference)!, () => cache);
   }
   assert.equal(gets.length, 1, 'expanding the visible groups and their fields needs no more calls');
-  store.children(store.get(groups[4].variablesReference)!, cache);
+  store.children(store.get(groups[4].variablesReference)!, () => cache);
   assert.equal(gets.length, 2);
-  store.children(store.get(groups[5].variablesReference)!, cache);
+  store.children(store.get(groups[5].variablesReference)!, () => cache);
   assert.equal(gets.length, 3);
 });
 
@@ -55,11 +55,11 @@ test('values, bits, evaluateName and memoryReference of register variables', () 
   const { target } = recordingTarget();
   const cache = new RegisterCache(target, 0);
   const store = new VariableStore();
-  const gp = store.children({ kind: 'group', group: { name: 'x', lazy: false, registers: [findRegister('rsp')!, findRegister('rflags')!, findRegister('cr3')!] } }, cache);
+  const gp = store.children({ kind: 'group', vp: 0, group: { name: 'x', lazy: false, registers: [findRegister('rsp')!, findRegister('rflags')!, findRegister('cr3')!] } }, () => cache);
   assert.equal(gp[0].value, `0x${HvRegisterName.Rsp.toString(16).padStart(16, '0')}`);
   assert.equal(gp[0].memoryReference, `0x${HvRegisterName.Rsp.toString(16)}`);
   assert.equal(gp[2].memoryReference, `phys:0x${(HvRegisterName.Cr3 & ~0xfff).toString(16)}`, 'CR3 points at physical memory');
-  const bits = store.children(store.get(gp[1].variablesReference)!, cache);
+  const bits = store.children(store.get(gp[1].variablesReference)!, () => cache);
   assert.ok(bits.every((b) => b.evaluateName!.startsWith('rflags.')));
 });
 
