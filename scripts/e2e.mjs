@@ -32,6 +32,16 @@ async function waitFor(what, fn, timeoutMs = 60_000, everyMs = 250) {
   }
 }
 
+/** Chooses a context-menu item; VS Code's menus ignore a click that comes too soon after opening. */
+async function menuItem(page, name) {
+  const item = page.getByRole('menuitem', { name });
+  await item.hover({ timeout: 10_000 });
+  await page.waitForTimeout(400);
+  await page.mouse.down();
+  await page.waitForTimeout(50);
+  await page.mouse.up();
+}
+
 setup();
 // playwright-core is a devDependency of vpdbg; no browser download, Debian's chromium is used.
 const { chromium } = await import('playwright-core');
@@ -50,7 +60,7 @@ mkdirSync(join(dirs.data, 'User'), { recursive: true });
 writeFileSync(join(dirs.data, 'User', 'settings.json'), JSON.stringify({
   'workbench.startupEditor': 'none', 'workbench.tips.enabled': false, 'security.workspace.trust.enabled': false,
   'telemetry.telemetryLevel': 'off', 'extensions.autoUpdate': false, 'extensions.autoCheckUpdates': false,
-  'workbench.colorTheme': 'Default Dark Modern', 'window.commandCenter': false, 'debug.toolBarLocation': 'floating',
+  'workbench.colorTheme': 'Default Dark Modern', 'git.enabled': false, 'git.openRepositoryInParentFolders': 'never', 'window.commandCenter': false, 'debug.toolBarLocation': 'floating',
 }, null, 2));
 
 const env = { ...process.env, HOME: dirs.home, XDG_CONFIG_HOME: join(dirs.home, '.config'), XDG_DATA_HOME: join(dirs.home, '.local', 'share'), XDG_CACHE_HOME: join(dirs.home, '.cache') };
@@ -104,6 +114,18 @@ try {
   log(`Variables: ${regs.split('\n').slice(0, 8).join(' | ')}`);
   await shot(page, 'e2e-registers.png');
 
+  // Hex/decimal toggle from the Variables context menu: rsp's value turns decimal.
+  const rspRow = variables.locator('.monaco-list-row', { hasText: /\brsp\b/ }).first();
+  const hexValue = (await rspRow.innerText()).match(/0x[0-9a-f]+/i)?.[0];
+  await rspRow.click({ button: 'right' });
+  await menuItem(page, 'Show Values in Decimal');
+  const decimal = BigInt(hexValue).toString(10);
+  await waitFor(`rsp = ${decimal}`, () => rspRow.innerText().then((t) => t.includes(decimal) && !t.includes('0x')), 10_000);
+  await rspRow.click({ button: 'right' });
+  await menuItem(page, 'Show Values in Hex');
+  await waitFor('rsp back in hex', () => rspRow.innerText().then((t) => t.includes(hexValue)), 10_000);
+  log(`hex/decimal toggle: rsp ${hexValue} <-> ${decimal}`);
+
   // Break on CPUID through the picker (command palette → quick pick → condition prompt).
   await page.keyboard.press('Control+Shift+P');
   await page.keyboard.type('vpdbg: Break on Exit Reason');
@@ -133,6 +155,24 @@ try {
   await waitFor('the exit document', () => page.locator('.monaco-editor .view-lines').allInnerTexts().then((ts) => ts.some((t) => /exit.context:/.test(t))), 15_000);
   await page.waitForTimeout(500);
   await shot(page, 'e2e-exits.png');
+
+  // F5 on the binary image: stop this session, open demo.elf (VS Code shows its binary
+  // placeholder, not a text editor), press F5: it stops on entry, at _start in demo.asm.
+  await page.keyboard.press('Shift+F5');
+  await waitFor('the session to end', () => page.locator('.debug-toolbar').isVisible().then((v) => !v), 20_000);
+  await page.locator('.activitybar .action-label[aria-label^="Explorer"]').first().click();
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'demo.elf' }).first().dblclick({ timeout: 15_000 });
+  await waitFor('demo.elf active', () => page.title().then((t) => t.startsWith('demo.elf')), 15_000);
+  await waitFor('a session on demo.elf', async () => {
+    if (await page.locator('.debug-toolbar').isVisible()) return true;
+    await page.keyboard.press('F5');
+    await page.waitForTimeout(2000);
+    return page.locator('.debug-toolbar').isVisible();
+  }, 30_000, 0);
+  // Stopped on entry: VS Code shows the top frame's line in demo.asm (found through DWARF).
+  await waitFor('stopped at _start in demo.asm', async () => (await page.title()).startsWith('demo.asm')
+    && (await page.locator('.monaco-editor .debug-top-stack-frame-line').count()) > 0, 20_000);
+  log('F5 on demo.elf stopped at _start');
   log(`PASSED in ${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots: media/e2e-registers.png, media/e2e-exits.png`);
 } catch (e) {
   fail(e.message);

@@ -60,7 +60,7 @@ test('every contributed command is registered by the extension, and every regist
   const registered = new Set([...source.matchAll(/registerCommand\('([^']+)'/g)].map((m) => m[1]));
   const contributed = new Set(pkg.contributes.commands.map((c: any) => c.command));
   assert.deepEqual([...contributed].sort(), [...registered].sort());
-  const menus = Object.values<any[]>(pkg.contributes.menus).flat().map((m) => m.command);
+  const menus = [...Object.values<any[]>(pkg.contributes.menus).flat(), ...pkg.contributes.keybindings].map((m) => m.command);
   for (const m of menus) assert.ok(contributed.has(m), `menu command ${m}`);
 });
 
