@@ -99,6 +99,8 @@ export class Machine {
   private reported = new Set<number>();
   private exceptionBitmap = 0xffffffff;
   private ended: GuestEnd | undefined;
+  /** The completed exit that ended the guest. */
+  private endedAt: { vp: number; exit: RunVpExitContext } | undefined;
   private nextVp = 0;
   readonly clock: Clock = { now: () => this.now() };
 
@@ -134,6 +136,7 @@ export class Machine {
     this.idleNs = 0;
     this.retiredBeforeReset = new Array(n).fill(0);
     this.ended = undefined;
+    this.endedAt = undefined;
     this.nextVp = 0;
     this.state = Array.from({ length: n }, (_, i) => (i === 0 ? 'running' : 'waitSipi'));
 
@@ -267,7 +270,7 @@ export class Machine {
    * (summed over processors) have retired.
    */
   run(maxInstructions: number): MachineStop {
-    if (this.ended) return { kind: 'budget' };
+    if (this.ended && this.endedAt) return { kind: 'ended', ...this.endedAt, end: this.ended };
     const start = this.instructionsRetired();
     const n = this.processorCount;
     const slice = n === 1 ? 1_000_000 : 10_000;
@@ -379,6 +382,12 @@ export class Machine {
    * completed (an instruction fetch from unmapped memory, a fatal exit).
    */
   completeExit(vp: number, exit: RunVpExitContext): boolean {
+    const done = this.complete(vp, exit);
+    if (done && this.ended && !this.endedAt) this.endedAt = { vp, exit };
+    return done;
+  }
+
+  private complete(vp: number, exit: RunVpExitContext): boolean {
     const p = this.partition;
     switch (exit.ExitReason) {
       case X.X64IoPortAccess: {

@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { Machine, type MachineOptions, type MachineStop } from '../../src/machine/machine';
+import { WhvRunVpExitReason as X, HvRegisterName as R } from '../../src/partition/hvdef';
+
+const GUESTS = 'test/fixtures/guests';
+const RTC_BASE = Date.UTC(2026, 10, 22, 12, 34, 56);
+
+interface Run { out: string; stop: MachineStop; machine: Machine; exits: string[] }
+
+/** Runs to the first stop that is not a budget slice, completing reported exits the machine's way. */
+function runGuest(options: Partial<MachineOptions> & { image: string }, opts: { report?: number[]; input?: string; max?: number } = {}): Run {
+  let out = '';
+  const machine = new Machine({ rtcBaseMs: RTC_BASE, serialOutput: (b) => { out += String.fromCharCode(b); }, ...options });
+  if (opts.input) machine.uart.feed(Buffer.from(opts.input));
+  if (opts.report) machine.setReportedExits(opts.report);
+  const exits: string[] = [];
+  let total = 0;
+  for (;;) {
+    const stop = machine.run(1_000_000);
+    total += 1_000_000;
+    if (stop.kind === 'budget' && total < (opts.max ?? 50_000_000)) continue;
+    if (stop.kind === 'exit' && opts.report?.includes(stop.exit.ExitReason)) {
+      exits.push(X[stop.exit.ExitReason]);
+      if (machine.completeExit(stop.vp, stop.exit)) continue;
+    }
+    return { out, stop, machine, exits };
+  }
+}
+
+const bench = '../shared/bench/bench-tiny.elf';
+test('bench-tiny.elf prints its four checksums and exits through port 0xF4', { skip: existsSync(bench) ? false : `${bench} not present` }, () => {
+  const r = runGuest({ image: bench });
+  assert.equal(r.out, 'c00ce196f47148b8\n00000000000000a8\n0000000000000037\n2b002b002c012602\n');
+  assert.equal(r.stop.kind, 'ended');
+  assert.deepEqual(r.stop.kind === 'ended' && r.stop.end, { kind: 'debug-exit', status: 33, reason: 'the guest wrote 0x10 to the isa-debug-exit port 0xF4' });
+});
+
+test('polled UART guest: output, and input read back through the receiver', () => {
+  let out = '';
+  const m = new Machine({ image: `${GUESTS}/devices-uart.bin`, serialOutput: (b) => { out += String.fromCharCode(b); } });
+  // Input typed once the guest has initialised the UART (its FIFO reset drops earlier bytes, as on hardware).
+  while (!out.endsWith('output\n')) assert.equal(m.run(100).kind, 'budget');
+  m.uart.feed(Buffer.from('hello vp\n'));
+  const stop = m.run(10_000_000);
+  assert.equal(out, 'uart: polled output\nHELLO VP\n');
+  assert.equal(stop.kind === 'ended' && stop.end.status, 33);
+  const none = runGuest({ image: `${GUESTS}/devices-uart.bin` });
+  assert.equal(none.out, 'uart: polled output\nuart: no input\n');
+  assert.equal(none.stop.kind === 'ended' && none.stop.end.status, 35);
+});
+
+test('timer guest: PIT interrupts through the 8259s, APIC timer interrupts, CMOS time in virtual time', () => {
+  const r = runGuest({ image: `${GUESTS}/devices-timers.bin` });
+  assert.equal(r.out, 'timers: 5 PIT interrupts\ntimers: 5 APIC timer interrupts\ntimers: RTC 12:34:56\n');
+  assert.equal(r.stop.kind === 'ended' && r.stop.end.status, 33);
+  // The guest spent most of its virtual time halted: about 5 ms of PIT ticks plus 8 ms of APIC ticks.
+  const ms = r.machine.now() / 1e6;
+  assert.ok(ms > 12 && ms < 14, `virtual time ${ms} ms`);
+  assert.ok(r.machine.instructionsRetired() < 20_000, 'idle time is skipped, not executed');
+});
+
+test('reset guest: 0xFE to port 0x64 ends the run as a reset request', () => {
+  const r = runGuest({ image: `${GUESTS}/devices-reset.bin` });
+  assert.equal(r.out, 'reset: pulsing the i8042 reset line\n');
+  assert.equal(r.stop.kind, 'ended');
+  assert.equal(r.stop.kind === 'ended' && r.stop.end.kind, 'reset');
+  assert.equal(r.stop.kind === 'ended' && r.stop.exit.IoPortAccess?.PortNumber, 0x64);
+});
+
+const EVERY_EXIT = [X.X64IoPortAccess, X.MemoryAccess, X.X64MsrAccess, X.X64Cpuid, X.X64Halt, X.Exception, X.X64Rdtsc, X.Hypercall, X.X64ApicEoi];
+
+test('the example guest causes each kind of exit and reads RBX through HvCallGetVpRegisters', () => {
+  const r = runGuest({ image: 'examples/demo.elf' }, { report: EVERY_EXIT });
+  const kinds = new Set(r.exits);
+  for (const k of ['X64IoPortAccess', 'MemoryAccess', 'X64MsrAccess', 'X64Cpuid', 'X64Halt', 'Exception', 'X64Rdtsc', 'Hypercall', 'X64ApicEoi']) assert.ok(kinds.has(k), `${k} exit`);
+  assert.match(r.out, /CPUID 0x40000000 vendor Microsoft Hv\n/);
+  assert.match(r.out, /#GP handled, count 0x0000000000000001\n/);
+  assert.match(r.out, /HLT woken by the APIC timer\n/);
+  assert.match(r.out, /HvCallGetVpRegisters\(RBX\) = 0x1234567890abcdef result 0x0000000100000000\n/);
+  assert.equal(r.stop.kind === 'ended' && r.stop.end.status, 1);
+  // Without reported exits the same run gives the same output.
+  const quiet = runGuest({ image: 'examples/demo.elf' });
+  assert.equal(quiet.out, r.out.replace(/RDTSC 0x[0-9a-f]+/, quiet.out.match(/RDTSC 0x[0-9a-f]+/)![0]));
+});
+
+test('runs are deterministic: same exits, output and instruction count', () => {
+  const digest = () => {
+    const r = runGuest({ image: `${GUESTS}/devices-timers.bin` }, { report: [X.X64IoPortAccess, X.MemoryAccess, X.X64Halt] });
+    return createHash('sha256').update(JSON.stringify([r.out, r.exits, r.machine.instructionsRetired(), r.machine.now()])).digest('hex');
+  };
+  assert.equal(digest(), digest());
+});
+
+test('a disabled device turns its accesses into exits for the caller; unclaimed ports read as all ones', () => {
+  const r = runGuest({ image: `${GUESTS}/devices-uart.bin`, disabledDevices: ['com1'], reportUnclaimed: true });
+  assert.equal(r.stop.kind, 'exit');
+  const exit = r.stop.kind === 'exit' ? r.stop.exit : undefined;
+  assert.equal(exit?.ExitReason, X.X64IoPortAccess);
+  assert.equal(exit?.IoPortAccess?.PortNumber, 0x3f9);
+  // Completed the default way the guest finds no UART: LSR reads 0xFF, which says "data ready" too, so
+  // it reads 0xFF bytes forever and nothing reaches the output.
+  const quiet = runGuest({ image: `${GUESTS}/devices-uart.bin`, disabledDevices: ['com1'] }, { max: 2_000_000 });
+  assert.equal(quiet.out, '');
+  assert.equal(quiet.stop.kind, 'budget');
+});
+
+test('a guest that waits for an interrupt nothing raises reports halted; HLT with IF=0 halts', () => {
+  const cliHlt = new Uint8Array([0xfa, 0xf4]); // cli; hlt
+  const a = runGuest({ image: 'cli-hlt.bin', imageData: cliHlt });
+  assert.deepEqual(a.stop, { kind: 'halted', waitingForInterrupt: false });
+  const stiHlt = new Uint8Array([0xfb, 0xf4, 0xeb, 0xfd]); // sti; hlt; jmp $-1
+  const b = runGuest({ image: 'sti-hlt.bin', imageData: stiHlt });
+  assert.deepEqual(b.stop, { kind: 'halted', waitingForInterrupt: true });
+  assert.equal(b.machine.getRegister(0, R.Rip), 0x7c02n);
+});
+
+test('bad machine configuration is a clear error', () => {
+  assert.throws(() => new Machine({ image: 'x.bin', imageData: new Uint8Array(16), memoryBytes: 1000 }), /x.bin: memory size 1000 must be a multiple of 4 KiB/);
+  assert.throws(() => new Machine({ image: 'x.bin', imageData: new Uint8Array(16), processors: 0 }), /processor count 0/);
+  assert.throws(() => new Machine({ image: 'x.bin', imageData: new Uint8Array(16), disabledDevices: ['vga' as never] }), /unknown device vga/);
+});
