@@ -59,8 +59,9 @@ export async function resolveConfiguration(config: LaunchConfiguration, host: Ho
  * replaced by the image, with the format/mode/loadAddress the source implies (explicit
  * fields in launch.json win).
  */
-export async function prepareProgram(config: LaunchConfiguration, host: Host, assembler: Assembler = realAssemble): Promise<LaunchConfiguration | undefined> {
-  const base = config.cwd && isAbsolute(config.cwd) ? config.cwd : host.activeFile()?.path ? resolve(host.activeFile()!.path, '..') : process.cwd();
+export async function prepareProgram(config: LaunchConfiguration, host: Host, assembler: Assembler = realAssemble, folder?: string): Promise<LaunchConfiguration | undefined> {
+  // Relative paths resolve like the adapter resolves them: against cwd, else the workspace folder.
+  const base = config.cwd ? resolve(folder ?? process.cwd(), config.cwd) : folder ?? (host.activeFile() ? resolve(host.activeFile()!.path, '..') : process.cwd());
   const program = isAbsolute(config.program!) ? config.program! : resolve(base, config.program!);
   if (!existsSync(program)) {
     await host.showError(`vpdbg: program not found: ${program}`);

@@ -20,8 +20,8 @@ class ConfigurationProvider implements vscode.DebugConfigurationProvider {
     return resolveConfiguration(config as LaunchConfiguration, this.host) as Promise<vscode.DebugConfiguration | undefined>;
   }
 
-  resolveDebugConfigurationWithSubstitutedVariables(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration) {
-    return prepareProgram(config as LaunchConfiguration, this.host) as Promise<vscode.DebugConfiguration | undefined>;
+  resolveDebugConfigurationWithSubstitutedVariables(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration) {
+    return prepareProgram(config as LaunchConfiguration, this.host, undefined, folder?.uri.fsPath) as Promise<vscode.DebugConfiguration | undefined>;
   }
 }
 

@@ -2,6 +2,9 @@
 // assembly source that has to be assembled first (and how).
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { extname } from 'node:path';
+import { parseNasmNumber } from '../languageServer/nasmNumber';
+
+export { parseNasmNumber };
 
 export type ImageKind = 'elf' | 'multiboot' | 'bootSector' | 'flat';
 
@@ -74,15 +77,4 @@ export function planAssembly(source: string): AssemblyPlan {
   if (bitsValue === 16) return { nasmFormat: 'bin', format: 'flat', mode: 'real', loadAddress: 0x7c00 };
   if (bitsValue === 32) return { nasmFormat: 'elf32', format: 'elf', mode: 'protected' };
   return { nasmFormat: 'elf64', format: 'elf', mode: 'long' };
-}
-
-/** NASM integer literal forms: 0x1F, 0h1F, 1Fh, $1F, 0b101, 101b, 0o17, 17q, 0d99, 99d, with _ separators. */
-export function parseNasmNumber(text: string): number | undefined {
-  const t = text.replace(/_/g, '').toLowerCase();
-  let m: RegExpExecArray | null;
-  if ((m = /^(?:0[xh]|\$(?=[0-9]))([0-9a-f]+)$/.exec(t)) || (m = /^([0-9][0-9a-f]*)[hx]$/.exec(t))) return parseInt(m[1], 16);
-  if ((m = /^0[by]([01]+)$/.exec(t)) || (m = /^([01]+)[by]$/.exec(t))) return parseInt(m[1], 2);
-  if ((m = /^0[oq]([0-7]+)$/.exec(t)) || (m = /^([0-7]+)[oq]$/.exec(t))) return parseInt(m[1], 8);
-  if ((m = /^0[dt]([0-9]+)$/.exec(t)) || (m = /^([0-9]+)[dt]?$/.exec(t))) return parseInt(m[1], 10);
-  return undefined;
 }

@@ -7,6 +7,8 @@ import { AsmDocument, type Definition, type DefinitionKind, type Range } from '.
 import { allMnemonics, exitNote, instructionForms, isMnemonic } from './instructionInfo';
 import { describeRegister, registerNames } from './registers';
 import { runNasm } from './nasmDiagnostics';
+import { describeNumber, numberAt } from './nasmNumber';
+import { codeOf } from './asmDocument';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const lsp = require('vscode-languageserver/node') as LspRuntime;
@@ -52,6 +54,8 @@ export function documentSymbols(doc: AsmDocument): ls.DocumentSymbol[] {
 }
 
 export function hover(doc: AsmDocument, line: number, character: number): ls.Hover | undefined {
+  const num = numberAt(codeOf(doc.lines[line] ?? ''), character);
+  if (num) return { range: { start: { line, character: num.start }, end: { line, character: num.end } }, contents: { kind: 'markdown', value: describeNumber(num.value) } };
   const word = doc.wordAt(line, character);
   if (!word) return undefined;
   const range = { start: { line, character: word.start }, end: { line, character: word.end } };
@@ -130,7 +134,8 @@ export function startServer(connection: LspConnection): void {
 
   const lint = async (uri: string) => {
     const td = documents.get(uri);
-    if (!td || !settings.diagnostics || nasmMissing) return;
+    // An include file is not a translation unit: assembled alone it only reports noise.
+    if (!td || !settings.diagnostics || nasmMissing || /\.inc$/i.test(uri)) return;
     const version = td.version;
     const path = uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
     const result = await runNasm(settings.nasmPath, path, td.getText());

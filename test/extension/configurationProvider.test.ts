@@ -45,6 +45,9 @@ test('a boot sector image gets real mode at 0x7c00 unless launch.json says other
   const explicit = await prepareProgram({ ...configurationForFile(boot), loadAddress: '0x600' }, host);
   assert.equal(explicit?.loadAddress, '0x600');
   assert.equal((await prepareProgram({ ...configurationForFile(boot), program: 'missing.bin', cwd: fixtures }, host)), undefined);
+  // Relative programs resolve against cwd (itself relative to the workspace folder), else the folder.
+  assert.equal((await prepareProgram({ ...configurationForFile(boot), program: 'asm/boot.bin', cwd: 'fixtures' }, host, undefined, resolve('test')))?.program, boot);
+  assert.equal((await prepareProgram({ ...configurationForFile(boot), program: 'test/fixtures/asm/boot.bin' }, host, undefined, resolve('.')))?.program, boot);
   assert.match(host.errors[0], /program not found: .*missing\.bin/);
 });
 

@@ -81,6 +81,8 @@ test('hover shows instruction forms and encodings from iced-x86, and register de
   assert.match(lea.contents.value, /o64 8D \/r/);
   const reg = await client.request('textDocument/hover', { textDocument: { uri }, position: pos('lea rsi', 5) });
   assert.match(reg.contents.value, /\*\*rsi\*\* — 64-bit source index/);
+  const num = await client.request('textDocument/hover', { textDocument: { uri }, position: pos('IA32_EFER equ 0xC0000080', 16) });
+  assert.equal(num.contents.value, '`0xC0000080` · `3221225600` · `0b1100_0000_0000_0000_0000_0000_1000_0000` · `0o30000000200` · as int32 -1073741696');
   const label = await client.request('textDocument/hover', { textDocument: { uri }, position: pos('jmp .next', 5) });
   assert.match(label.contents.value, /_start\.next.*local label/);
 });
