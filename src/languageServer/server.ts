@@ -2,13 +2,14 @@
 import type * as ls from 'vscode-languageserver-types';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { LspConnection, LspRuntime } from './lspConnection';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AsmDocument, type Definition, type DefinitionKind, type Range } from './asmDocument';
 import { allMnemonics, exitNote, instructionForms, isMnemonic } from './instructionInfo';
 import { describeRegister, registerNames } from './registers';
 import { runNasm } from './nasmDiagnostics';
 import { describeNumber, numberAt } from './nasmNumber';
 import { codeOf } from './asmDocument';
+import { includedDefinitions, type IncludedDefinition } from './includes';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const lsp = require('vscode-languageserver/node') as LspRuntime;
@@ -53,7 +54,7 @@ export function documentSymbols(doc: AsmDocument): ls.DocumentSymbol[] {
   return roots;
 }
 
-export function hover(doc: AsmDocument, line: number, character: number): ls.Hover | undefined {
+export function hover(doc: AsmDocument, line: number, character: number, included: IncludedDefinition[] = []): ls.Hover | undefined {
   const num = numberAt(codeOf(doc.lines[line] ?? ''), character);
   if (num) return { range: { start: { line, character: num.start }, end: { line, character: num.end } }, contents: { kind: 'markdown', value: describeNumber(num.value) } };
   const word = doc.wordAt(line, character);
@@ -61,9 +62,13 @@ export function hover(doc: AsmDocument, line: number, character: number): ls.Hov
   const range = { start: { line, character: word.start }, end: { line, character: word.end } };
   const resolved = doc.nameAt(line, character);
   const defs = resolved ? doc.definitionsOf(resolved.name) : [];
-  if (defs.length) {
-    const d = defs[0];
-    return { range, contents: { kind: 'markdown', value: `**${d.name}** — ${d.kind === 'localLabel' ? 'local label' : d.kind}, line ${d.range.line + 1}\n\n\`\`\`x64asm\n${doc.lines[d.range.line].trim()}\n\`\`\`` } };
+  const where = defs.length ? { d: defs[0], doc, file: '' } : (() => {
+    const inc = resolved && included.find((i) => i.definition.name === resolved.name);
+    return inc ? { d: inc.definition, doc: inc.doc, file: ` of ${decodeURIComponent(inc.uri.replace(/^.*\//, ''))}` } : undefined;
+  })();
+  if (where) {
+    const { d } = where;
+    return { range, contents: { kind: 'markdown', value: `**${d.name}** — ${d.kind === 'localLabel' ? 'local label' : d.kind}, line ${d.range.line + 1}${where.file}\n\n\`\`\`x64asm\n${where.doc.lines[d.range.line].trim()}\n\`\`\`` } };
   }
   const reg = describeRegister(word.text);
   if (reg) return { range, contents: { kind: 'markdown', value: reg } };
@@ -78,7 +83,7 @@ export function hover(doc: AsmDocument, line: number, character: number): ls.Hov
   return undefined;
 }
 
-export function completions(doc: AsmDocument, line: number, character: number): ls.CompletionItem[] {
+export function completions(doc: AsmDocument, line: number, character: number, included: IncludedDefinition[] = []): ls.CompletionItem[] {
   const K = { keyword: 14, variable: 6, function: 3, constant: 21, module: 9, snippet: 15, field: 5, struct: 22 } as const;
   const defKind: Record<DefinitionKind, number> = { label: K.function, localLabel: K.field, data: K.variable, section: K.module, macro: K.snippet, define: K.constant, constant: K.constant, struc: K.struct };
   const items: ls.CompletionItem[] = [];
@@ -88,7 +93,8 @@ export function completions(doc: AsmDocument, line: number, character: number): 
     seen.add(label);
     items.push({ label, kind: kind as ls.CompletionItemKind, detail, data });
   };
-  const defs = doc.definitions;
+  // Local labels of included files are not reachable from here; everything else is.
+  const defs = [...doc.definitions, ...included.map((i) => i.definition).filter((d) => d.kind !== 'localLabel')];
   if (doc.isStatementStart(line, character)) {
     for (const m of allMnemonics()) add(m, K.keyword, undefined, { mnemonic: m });
     for (const d of directives) add(d, K.keyword, 'NASM directive');
@@ -194,11 +200,18 @@ export function startServer(connection: LspConnection): void {
   });
 
   connection.onDocumentSymbol((p) => { const d = asm(p.textDocument.uri); return d ? documentSymbols(d) : []; });
+  const included = (uri: string, doc: AsmDocument): IncludedDefinition[] => {
+    if (!uri.startsWith('file:')) return [];
+    const open = (path: string) => documents.get(pathToFileURL(path).href)?.getText();
+    return includedDefinitions(doc, fileURLToPath(uri), open);
+  };
   connection.onDefinition((p) => {
     const d = asm(p.textDocument.uri);
     const hit = d?.nameAt(p.position.line, p.position.character);
     if (!d || !hit) return [];
-    return d.definitionsOf(hit.name).map((def) => ({ uri: p.textDocument.uri, range: toRange(def.range) }));
+    const local = d.definitionsOf(hit.name).map((def) => ({ uri: p.textDocument.uri, range: toRange(def.range) }));
+    if (local.length) return local;
+    return included(p.textDocument.uri, d).filter((i) => i.definition.name === hit.name).map((i) => ({ uri: i.uri, range: toRange(i.definition.range) }));
   });
   connection.onReferences((p) => {
     const d = asm(p.textDocument.uri);
@@ -206,8 +219,8 @@ export function startServer(connection: LspConnection): void {
     if (!d || !hit || isMnemonic(hit.name) || describeRegister(hit.name)) return [];
     return d.references(hit.name, p.context.includeDeclaration).map((r) => ({ uri: p.textDocument.uri, range: toRange(r) }));
   });
-  connection.onHover((p) => { const d = asm(p.textDocument.uri); return d ? hover(d, p.position.line, p.position.character) : undefined; });
-  connection.onCompletion((p) => { const d = asm(p.textDocument.uri); return d ? completions(d, p.position.line, p.position.character) : []; });
+  connection.onHover((p) => { const d = asm(p.textDocument.uri); return d ? hover(d, p.position.line, p.position.character, included(p.textDocument.uri, d)) : undefined; });
+  connection.onCompletion((p) => { const d = asm(p.textDocument.uri); return d ? completions(d, p.position.line, p.position.character, included(p.textDocument.uri, d)) : []; });
   connection.onCompletionResolve(resolveCompletion);
 
   documents.listen(connection);

@@ -100,3 +100,22 @@ test('diagnostics from nasm land on the offending lines, and clear when fixed', 
   client.notify('textDocument/didChange', { textDocument: { uri, version: 3 }, contentChanges: [{ text }] });
   assert.deepEqual(await client.waitForDiagnostics(uri, (d) => d.length === 0), []);
 });
+
+test('definitions, hover and completion reach into %include files', async () => {
+  const main = join('test', 'fixtures', 'asm', 'with-include.asm');
+  const src = readFileSync(main, 'utf8');
+  const mainUri = client.open(main, src);
+  const at = (needle: string, offset: number) => {
+    const line = src.split('\n').findIndex((l) => l.includes(needle));
+    return { line, character: src.split('\n')[line].indexOf(needle) + offset };
+  };
+  const defs = await client.request('textDocument/definition', { textDocument: { uri: mainUri }, position: at('call uart_putc', 6) });
+  assert.equal(defs.length, 1);
+  assert.match(defs[0].uri, /uart\.inc$/);
+  assert.equal(defs[0].range.start.line, readFileSync(join('test', 'fixtures', 'asm', 'uart.inc'), 'utf8').split('\n').findIndex((l) => l.startsWith('uart_putc:')));
+  const h = await client.request('textDocument/hover', { textDocument: { uri: mainUri }, position: at('mov dx, COM1', 9) });
+  assert.match(h.contents.value, /\*\*COM1\*\* — constant, line 2 of uart\.inc/);
+  const items = await client.request('textDocument/completion', { textDocument: { uri: mainUri }, position: { line: at('hlt', 0).line, character: 4 } });
+  assert.ok(items.some((i: any) => i.label === 'UART_OUT'), 'the included macro is offered where an instruction goes');
+  if (hasNasm) assert.deepEqual(await client.waitForDiagnostics(mainUri), [], 'nasm finds uart.inc beside the unsaved document');
+});
