@@ -94,6 +94,8 @@ export class Cpu implements VirtualCpu, MemoryListener {
   readonly xmm = new Int32Array(64);
   mxcsr = 0x1f80;
   fpu = { fcw: 0x40, fsw: 0, ftw: 0, fop: 0, fip: 0n, fdp: 0n };
+  /** x87/MMX data registers in stack order ST0-7 as FXSAVE lays them out: 10 bytes each in 16-byte slots. */
+  readonly fpr = new Uint8Array(128);
 
   // ---- Derived mode ----
   cpl = 0;
@@ -194,6 +196,7 @@ export class Cpu implements VirtualCpu, MemoryListener {
     this.tscOffset = -this.icount;
     this.xmm.fill(0); this.mxcsr = 0x1f80;
     this.fpu = { fcw: 0x40, fsw: 0, ftw: 0, fop: 0, fip: 0n, fdp: 0n };
+    this.fpr.fill(0);
     this.pendingEvent = undefined;
     this.shadowUntil = -1;
     this.deliveringVector = -1;

@@ -8,6 +8,9 @@ import { extensionHooks, simdHasImm8 } from './extensionHooks';
 import { undefinedOpcode } from './system';
 import { nop } from './dataMove';
 import { Seg } from './vcpu';
+// The SSE/SSE2 and x87 modules register their opcode lookups with extensionHooks on import.
+import './sseTable';
+import './x87Control';
 
 /** Byte source for the decoder: returns byte i of the instruction stream, or -1 past readable memory. */
 export type ByteSource = (i: number) => number;

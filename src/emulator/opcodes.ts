@@ -22,6 +22,7 @@ import {
   syscall, sysret, sysenter, sysexit, undefinedOpcode,
 } from './system';
 import { cmpxchg8b, fwait, decimalAdjust } from './misc';
+import { movnti } from './sseMove';
 
 /** Decoding attributes. */
 export const enum F {
@@ -204,6 +205,7 @@ TWO[0xbb] = e(btOp, F.M, 3);
 TWO[0xbc] = e(bsfBsr, F.M, 0); TWO[0xbd] = e(bsfBsr, F.M, 1);
 TWO[0xbe] = e(movx, F.M, 1, 1); TWO[0xbf] = e(movx, F.M, 1, 2);
 TWO[0xc0] = e(xadd, F.M | F.B); TWO[0xc1] = e(xadd, F.M);
+TWO[0xc3] = e(movnti, F.M);
 TWO[0xc7] = { fn: cmpxchg8b, f: F.M, g: [ud, e(cmpxchg8b, 0), ud, ud, ud, ud, ud, ud] };
 for (let k = 0; k < 256; k++) {
   if (k >= 0x10 && k <= 0x17 || k >= 0x28 && k <= 0x2f || k >= 0x50 && k <= 0x7f || k === 0xc2 || (k >= 0xc4 && k <= 0xc6) || k >= 0xd0) {

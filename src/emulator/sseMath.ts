@@ -1,0 +1,388 @@
+// IEEE 754 lane arithmetic for SSE/SSE2 on JS doubles, bit-exact with the MXCSR model:
+// NaN propagation (first source operand's NaN, quieted), QNaN indefinite for invalid
+// operations, DAZ/FTZ, DE/ZE/IE/OE/UE/PE flags and all four rounding modes.
+//
+// How rounding works: every operation first produces r = the round-to-nearest double of the
+// exact result and the exact sign of (exact - r) (error-free transformations: TwoSum for
+// add, a Dekker product residual for mul/div/sqrt). Single precision rounds r with
+// Math.fround (innocuous double rounding for + - * / sqrt since 53 >= 2*24+2; the residual
+// sign settles the one case that is not: r exactly at a single-precision midpoint), then the
+// residual sign steps the result for directed rounding and reports inexactness. Tininess is
+// detected on the rounded result (x86 detects it after rounding); a result that rounds to
+// exactly the smallest normal from below is not reported as tiny (a rare boundary case).
+
+import { fpRaise, mxcsr, IE, DE, ZE, OE, UE, PE, DAZ, FTZ } from './sseCore';
+
+const I = new Int32Array(2);
+const F32 = new Float32Array(I.buffer);
+const F64 = new Float64Array(I.buffer);
+
+/** High half of the last 64-bit result returned by a function of this module. */
+export let outHi = 0;
+
+export function f32(bits: number): number { I[0] = bits; return F32[0]; }
+export function bits32(v: number): number { F32[0] = v; return I[0]; }
+export function f64(lo: number, hi: number): number { I[0] = lo; I[1] = hi; return F64[0]; }
+export function bits64(v: number): number { F64[0] = v; outHi = I[1]; return I[0]; }
+
+export const INDEF32 = 0xffc00000 | 0;
+export const INDEF64_HI = 0xfff80000 | 0;
+
+export function isNaN32(b: number): boolean { return (b & 0x7fffffff) > 0x7f800000; }
+export function isSNaN32(b: number): boolean { return (b & 0x7fffffff) > 0x7f800000 && (b & 0x400000) === 0; }
+export function isNaN64(lo: number, hi: number): boolean {
+  const e = hi & 0x7fffffff;
+  return e > 0x7ff00000 || (e === 0x7ff00000 && lo !== 0);
+}
+export function isSNaN64(lo: number, hi: number): boolean { return isNaN64(lo, hi) && (hi & 0x80000) === 0; }
+
+// Exception priority within one lane (SDM vol. 1 4.9.2): invalid and divide-by-zero suppress
+// the denormal-operand flag, so DE is collected per lane and reported at its end.
+let laneDE = false, laneHigh = 0;
+function laneStart(): void { laneDE = false; laneHigh = 0; }
+function laneEnd(): void { if (laneDE && !(laneHigh & (IE | ZE))) fpRaise(DE); }
+/** Raises a pre-computation exception (IE or ZE) of the current lane. */
+function sig(flag: number): void { laneHigh |= flag; fpRaise(flag); }
+
+/** Operand value with DAZ applied; a denormal counts toward DE when `de` (conversions to integer report no DE). */
+export function in32(b: number, de = true): number {
+  if ((b & 0x7f800000) === 0 && (b & 0x7fffff) !== 0) {
+    if (mxcsr & DAZ) return b < 0 ? -0 : 0;
+    if (de) laneDE = true;
+  }
+  return f32(b);
+}
+
+export function in64(lo: number, hi: number, de = true): number {
+  if ((hi & 0x7ff00000) === 0 && ((hi & 0xfffff) | lo) !== 0) {
+    if (mxcsr & DAZ) return hi < 0 ? -0 : 0;
+    if (de) laneDE = true;
+  }
+  return f64(lo, hi);
+}
+
+/** The operand itself with DAZ applied (MIN/MAX return an operand, not a computed value). */
+function daz32(b: number): number { return (mxcsr & DAZ) && (b & 0x7f800000) === 0 ? b & 0x80000000 : b; }
+function daz64hi(lo: number, hi: number): boolean { return (mxcsr & DAZ) !== 0 && (hi & 0x7ff00000) === 0 && ((hi & 0xfffff) | lo) !== 0; }
+
+const MIN_NORM32 = 2 ** -126, MIN_NORM64 = 2 ** -1022;
+const MAX32 = f32(0x7f7fffff), MAX64 = Number.MAX_VALUE;
+
+/** Next float32 above (up) or below a finite float32 value. */
+function step32(f: number, up: boolean): number {
+  if (f === 0) return up ? 2 ** -149 : -(2 ** -149);
+  return f32(bits32(f) + ((f > 0) === up ? 1 : -1));
+}
+
+function step64(f: number, up: boolean): number {
+  if (f === 0) return up ? 5e-324 : -5e-324;
+  let lo = bits64(f), hi = outHi;
+  if ((f > 0) === up) { lo = (lo + 1) | 0; if (lo === 0) hi++; } else { if (lo === 0) hi--; lo = (lo - 1) | 0; }
+  return f64(lo, hi);
+}
+
+function overflow(pos: boolean, single: boolean): number {
+  fpRaise(OE | PE);
+  const max = single ? MAX32 : MAX64, rc = (mxcsr >> 13) & 3;
+  if (rc === 0) return pos ? Infinity : -Infinity;
+  if (rc === 3) return pos ? max : -max;
+  if (rc === 1) return pos ? max : -Infinity;
+  return pos ? Infinity : -max;
+}
+
+/**
+ * Rounds the result r (a finite double, round-to-nearest of the exact value) whose exact
+ * value differs from it in direction `s` (-1, 0, 1) to single or double precision under
+ * MXCSR.RC, with overflow, underflow, FTZ and precision reporting.
+ */
+export function round(r: number, s: number, single: boolean): number {
+  let f = r, dir = s;
+  if (single) {
+    f = Math.fround(r);
+    if (f !== r) {
+      if (s !== 0) {
+        if (f === Infinity || f === -Infinity) {
+          // r exactly halfway between MAX and 2^128 rounds to even (infinity); below the midpoint it must not.
+          const mid = MAX32 + 2 ** 103;
+          if (Math.abs(r) === mid && (s > 0) !== (r > 0)) f = r > 0 ? MAX32 : -MAX32;
+        } else {
+          const g = step32(f, f < r);
+          if (r - f === g - r && (s > 0) === (g > r)) f = g;
+        }
+      }
+      dir = r > f ? 1 : -1;
+    }
+  }
+  if (f === Infinity || f === -Infinity) return overflow(f > 0, single);
+  if (dir !== 0) {
+    fpRaise(PE);
+    const rc = (mxcsr >> 13) & 3;
+    if (rc === 1) { if (dir < 0) f = single ? step32(f, false) : step64(f, false); }
+    else if (rc === 2) { if (dir > 0) f = single ? step32(f, true) : step64(f, true); }
+    else if (rc === 3) { if (f !== 0 && (dir < 0) === (f > 0)) f = single ? step32(f, f < 0) : step64(f, f < 0); }
+    if (f === Infinity || f === -Infinity) return overflow(f > 0, single);
+  }
+  if (Math.abs(f) < (single ? MIN_NORM32 : MIN_NORM64) && (f !== 0 || dir !== 0)) {
+    if (!(mxcsr & (UE << 7))) fpRaise(UE);
+    else if (mxcsr & FTZ) { fpRaise(UE | PE); f = f < 0 || (f === 0 && 1 / f < 0) ? -0 : 0; }
+    else if (dir !== 0) fpRaise(UE);
+  }
+  return f;
+}
+
+const SPLIT = 134217729; // 2^27 + 1 (Veltkamp)
+
+/** x * 2^n without intermediate overflow (exact while the result is normal). */
+function scale(v: number, n: number): number {
+  while (n > 1000) { v *= 2 ** 1000; n -= 1000; }
+  while (n < -1000) { v *= 2 ** -1000; n += 1000; }
+  return v * 2 ** n;
+}
+
+/** Exact sign of x*y - t for finite doubles (Dekker's product on operands scaled near 1). */
+export function mulResidualSign(x: number, y: number, t: number): number {
+  if (x === 0 || y === 0) return t > 0 ? -1 : t < 0 ? 1 : 0;
+  const ex = Math.floor(Math.log2(Math.abs(x))), ey = Math.floor(Math.log2(Math.abs(y)));
+  const a = scale(x, -ex), b = scale(y, -ey), ts = scale(t, -(ex + ey));
+  const p = a * b;
+  let u = SPLIT * a;
+  const ah = u - (u - a), al = a - ah;
+  u = SPLIT * b;
+  const bh = u - (u - b), bl = b - bh;
+  const err = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+  const dd = (p - ts) + err;
+  return dd > 0 ? 1 : dd < 0 ? -1 : 0;
+}
+
+/** Operation codes of binary lane operations. */
+export const ADD = 0, SUB = 1, MUL = 2, DIV = 3, MIN = 4, MAX = 5, SQRT = 6;
+
+/** Arithmetic on operand values (NaN operands already handled). Returns NaN for an invalid operation. */
+function arith(op: number, x: number, y: number, single: boolean): number {
+  let r: number, s = 0;
+  switch (op) {
+    case ADD: case SUB: {
+      if (op === SUB) y = -y;
+      r = x + y;
+      if (r !== r) { sig(IE); return NaN; }
+      if (r === Infinity || r === -Infinity) {
+        if (x === Infinity || x === -Infinity || y === Infinity || y === -Infinity) return r;
+        return overflow(r > 0, single);
+      }
+      const bb = r - x;
+      const e = (x - (r - bb)) + (y - bb);
+      s = e > 0 ? 1 : e < 0 ? -1 : 0;
+      // An exact zero sum of opposite-signed operands is -0 when rounding toward -infinity.
+      if (r === 0 && ((mxcsr >> 13) & 3) === 1 && !(x === 0 && y === 0 && 1 / x > 0 && 1 / y > 0)) r = -0;
+      break;
+    }
+    case MUL:
+      r = x * y;
+      if (r !== r) { sig(IE); return NaN; }
+      if (x === Infinity || x === -Infinity || y === Infinity || y === -Infinity) return r;
+      if (r === Infinity || r === -Infinity) return overflow(r > 0, single);
+      s = single ? 0 : mulResidualSign(x, y, r);
+      break;
+    case DIV:
+      if (y === 0) {
+        if (x === 0) { sig(IE); return NaN; }
+        if (x === x && x !== Infinity && x !== -Infinity) sig(ZE);
+        return x / y;
+      }
+      r = x / y;
+      if (r !== r) { sig(IE); return NaN; }
+      if (x === Infinity || x === -Infinity || y === Infinity || y === -Infinity) return r;
+      if (r === Infinity || r === -Infinity) return overflow(r > 0, single);
+      s = -mulResidualSign(r, y, x) * (y > 0 ? 1 : -1);
+      break;
+    case SQRT:
+      if (x < 0) { sig(IE); return NaN; }
+      if (x === 0 || x === Infinity) return x;
+      r = Math.sqrt(x);
+      s = -mulResidualSign(r, r, x);
+      break;
+    default: throw new Error(`bad SSE operation ${op}`);
+  }
+  return round(r, s, single);
+}
+
+/** Single-precision binary (or unary SQRT on b) lane operation on bit patterns. */
+export function op32(op: number, a: number, b: number): number {
+  laneStart();
+  const r = lane32(op, a, b);
+  laneEnd();
+  return r;
+}
+
+function lane32(op: number, a: number, b: number): number {
+  if (op === MIN || op === MAX) {
+    // MIN/MAX: any NaN (quiet or signalling) is invalid and returns the second operand (after DAZ), as do equal values.
+    if (isNaN32(a) || isNaN32(b)) { sig(IE); return daz32(b); }
+    const x = in32(a), y = in32(b);
+    return (op === MAX ? x > y : x < y) ? bits32(x) : bits32(y);
+  }
+  if (op === SQRT) {
+    if (isNaN32(b)) { if (!(b & 0x400000)) sig(IE); return b | 0x400000; }
+    const v = arith(SQRT, in32(b), 0, true);
+    return v !== v ? INDEF32 : bits32(v);
+  }
+  if (isNaN32(a) || isNaN32(b)) {
+    if (isSNaN32(a) || isSNaN32(b)) sig(IE);
+    return (isNaN32(a) ? a : b) | 0x400000;
+  }
+  const v = arith(op, in32(a), in32(b), true);
+  return v !== v ? INDEF32 : bits32(v);
+}
+
+/** Double-precision lane operation; returns the low half, high half in outHi. */
+export function op64(op: number, alo: number, ahi: number, blo: number, bhi: number): number {
+  laneStart();
+  const r = lane64(op, alo, ahi, blo, bhi);
+  laneEnd();
+  return r;
+}
+
+function lane64(op: number, alo: number, ahi: number, blo: number, bhi: number): number {
+  if (op === MIN || op === MAX) {
+    if (isNaN64(alo, ahi) || isNaN64(blo, bhi)) {
+      sig(IE);
+      if (daz64hi(blo, bhi)) { outHi = bhi & 0x80000000; return 0; }
+      outHi = bhi; return blo;
+    }
+    const x = in64(alo, ahi), y = in64(blo, bhi);
+    return bits64((op === MAX ? x > y : x < y) ? x : y);
+  }
+  if (op === SQRT) {
+    if (isNaN64(blo, bhi)) { if (!(bhi & 0x80000)) sig(IE); outHi = bhi | 0x80000; return blo; }
+    const v = arith(SQRT, in64(blo, bhi), 0, false);
+    if (v !== v) { outHi = INDEF64_HI; return 0; }
+    return bits64(v);
+  }
+  const na = isNaN64(alo, ahi), nb = isNaN64(blo, bhi);
+  if (na || nb) {
+    if (isSNaN64(alo, ahi) || isSNaN64(blo, bhi)) sig(IE);
+    if (na) { outHi = ahi | 0x80000; return alo; }
+    outHi = bhi | 0x80000; return blo;
+  }
+  const v = arith(op, in64(alo, ahi), in64(blo, bhi), false);
+  if (v !== v) { outHi = INDEF64_HI; return 0; }
+  return bits64(v);
+}
+
+/**
+ * CMPPS/CMPSS predicate (imm8[2:0]) on two values: EQ LT LE UNORD NEQ NLT NLE ORD. LT/LE and
+ * their negations signal invalid on any NaN, the others on signalling NaNs only.
+ */
+function compare(pred: number, x: number, y: number, anyNaN: boolean, anySNaN: boolean): boolean {
+  if (anySNaN || (anyNaN && (pred & 3) !== 0 && (pred & 3) !== 3)) sig(IE);
+  if (anyNaN) laneDE = false;
+  switch (pred & 7) {
+    case 0: return x === y;
+    case 1: return x < y;
+    case 2: return x <= y;
+    case 3: return anyNaN;
+    case 4: return !(x === y);
+    case 5: return !(x < y);
+    case 6: return !(x <= y);
+    default: return !anyNaN;
+  }
+}
+
+export function compare32(pred: number, a: number, b: number): boolean {
+  laneStart();
+  const r = compare(pred, in32(a), in32(b), isNaN32(a) || isNaN32(b), isSNaN32(a) || isSNaN32(b));
+  laneEnd();
+  return r;
+}
+
+export function compare64(pred: number, alo: number, ahi: number, blo: number, bhi: number): boolean {
+  laneStart();
+  const r = compare(pred, in64(alo, ahi), in64(blo, bhi), isNaN64(alo, ahi) || isNaN64(blo, bhi), isSNaN64(alo, ahi) || isSNaN64(blo, bhi));
+  laneEnd();
+  return r;
+}
+
+/** (U)COMIS ordering: 3 unordered, 0 greater, 1 less, 2 equal. COMIS signals invalid on any NaN, UCOMIS on SNaN only. */
+export function comiOrder(x: number, y: number, anyNaN: boolean, anySNaN: boolean, signalQuiet: boolean): number {
+  if (anySNaN || (anyNaN && signalQuiet)) sig(IE);
+  if (anyNaN) laneDE = false;
+  return anyNaN ? 3 : x > y ? 0 : x < y ? 1 : 2;
+}
+
+export function comi32(a: number, b: number, signalQuiet: boolean): number {
+  laneStart();
+  const r = comiOrder(in32(a), in32(b), isNaN32(a) || isNaN32(b), isSNaN32(a) || isSNaN32(b), signalQuiet);
+  laneEnd();
+  return r;
+}
+
+export function comi64(alo: number, ahi: number, blo: number, bhi: number, signalQuiet: boolean): number {
+  laneStart();
+  const r = comiOrder(in64(alo, ahi), in64(blo, bhi), isNaN64(alo, ahi) || isNaN64(blo, bhi), isSNaN64(alo, ahi) || isSNaN64(blo, bhi), signalQuiet);
+  laneEnd();
+  return r;
+}
+
+/** Rounds a double to an integral value under rounding control rc (0 nearest-even, 1 down, 2 up, 3 toward zero). */
+export function rint(v: number, rc: number): number {
+  switch (rc) {
+    case 0: { const f = Math.floor(v), d = v - f; return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f; }
+    case 1: return Math.floor(v);
+    case 2: return Math.ceil(v);
+    default: return Math.trunc(v);
+  }
+}
+
+/**
+ * Converts a value to int32 (or int64 when `wide`: low half returned, high half in outHi)
+ * under MXCSR.RC or truncation. NaN and out-of-range values give the integer indefinite
+ * (0x80000000 / 0x8000000000000000) with IE; inexact results set PE.
+ */
+export function toInt(v: number, truncate: boolean, wide: boolean): number {
+  const n = v === v ? rint(v, truncate ? 3 : (mxcsr >> 13) & 3) : NaN;
+  if (!(wide ? n >= -9223372036854775808 && n < 9223372036854775808 : n >= -2147483648 && n <= 2147483647)) {
+    fpRaise(IE);
+    outHi = 0x80000000 | 0;
+    return wide ? 0 : 0x80000000 | 0;
+  }
+  if (n !== v) fpRaise(PE);
+  if (!wide) return n | 0;
+  const hi = Math.floor(n / 4294967296);
+  outHi = hi | 0;
+  return (n - hi * 4294967296) | 0;
+}
+
+/** Value of the signed 64-bit integer (lo, hi) rounded to single or double under MXCSR.RC. */
+export function fromInt64(lo: number, hi: number, single: boolean): number {
+  const x = hi * 4294967296, y = lo >>> 0;
+  const r = x + y;
+  const bb = r - x;
+  const e = (x - (r - bb)) + (y - bb);
+  return round(r, e > 0 ? 1 : e < 0 ? -1 : 0, single);
+}
+
+/** Single to double (exact; SNaN quieted with IE, NaN payload kept). Returns lo, hi in outHi. */
+export function cvt32to64(b: number): number {
+  if (isNaN32(b)) {
+    if (!(b & 0x400000)) fpRaise(IE);
+    outHi = (b & 0x80000000) | 0x7ff80000 | ((b & 0x3fffff) >>> 3);
+    return (b & 7) << 29;
+  }
+  laneStart();
+  const v = in32(b);
+  laneEnd();
+  return bits64(v);
+}
+
+/** Double to single under MXCSR.RC (NaN payload truncated, quieted). */
+export function cvt64to32(lo: number, hi: number): number {
+  if (isNaN64(lo, hi)) {
+    if (!(hi & 0x80000)) fpRaise(IE);
+    return (hi & 0x80000000) | 0x7fc00000 | ((hi & 0x7ffff) << 3) | (lo >>> 29);
+  }
+  laneStart();
+  const v = in64(lo, hi);
+  laneEnd();
+  if (v === 0 || v === Infinity || v === -Infinity) return bits32(v);
+  return bits32(round(v, 0, true));
+}
