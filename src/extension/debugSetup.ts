@@ -82,8 +82,11 @@ export function registerDebugging(context: vscode.ExtensionContext, host: Host):
     }
   };
 
+  let stopped = false;
   context.subscriptions.push(
     view, status,
+    // The adapter's history also counts exits that did not stop; fetch it when the view shows.
+    view.onDidChangeVisibility((e) => { if (e.visible && stopped) void syncHistory(vscode.debug.activeDebugSession); }),
     vscode.debug.registerDebugConfigurationProvider('vpdbg', new ConfigurationProvider(host)),
     vscode.debug.registerDebugConfigurationProvider('vpdbg', new DynamicConfigurations(), vscode.DebugConfigurationProviderTriggerKind.Dynamic),
     vscode.debug.registerDebugAdapterDescriptorFactory('vpdbg', new AdapterFactory(context)),
@@ -100,7 +103,11 @@ export function registerDebugging(context: vscode.ExtensionContext, host: Host):
           }
           if (vscode.debug.activeDebugSession && vscode.debug.activeDebugSession.id !== session.id) return;
           watcher.handle(m);
-          if (m.type === 'event' && m.event === 'stopped' && view.visible) void syncHistory(session);
+          if (m.type === 'event' && (m.event === 'continued' || m.event === 'terminated')) stopped = false;
+          if (m.type === 'event' && m.event === 'stopped') {
+            stopped = true;
+            if (view.visible) void syncHistory(session);
+          }
         },
       }),
     }),
