@@ -103,9 +103,11 @@ export class ExitHistory {
       case 'exit': {
         const r = node.record;
         const where = r.rip ? ` @ ${r.rip}` : '';
+        // The adapter's descriptions start with the reason id, which the label already says.
+        const detail = (r.description ?? '').replace(new RegExp(`^${r.reason}: `), '');
         return {
           label: `#${r.index} ${exitReasonLabel(r.reason)}`,
-          description: `${r.description ?? ''}${where}`.trim(),
+          description: `${detail}${where}`.trim(),
           tooltip: [r.description, r.instruction && `${r.rip ?? ''}  ${r.instruction}`, r.vp !== undefined ? `VP ${r.vp}` : undefined, r.mode && `${r.mode} mode`].filter(Boolean).join('\n'),
           collapsible: 'collapsed',
           icon: r.stopped ? 'debug-stackframe' : 'circle-small',

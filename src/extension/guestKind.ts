@@ -8,7 +8,8 @@ export { parseNasmNumber };
 
 export type ImageKind = 'elf' | 'multiboot' | 'bootSector' | 'flat';
 
-export const assemblyExtensions = new Set(['.asm', '.nasm', '.s', '.inc']);
+// NASM sources only: `.s` is GNU as (AT&T syntax), which nasm cannot assemble.
+export const assemblyExtensions = new Set(['.asm', '.nasm', '.inc']);
 
 const MULTIBOOT_MAGIC = 0x1badb002;
 const MULTIBOOT_SEARCH = 8192;

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
+import { performance } from 'node:perf_hooks';
 
 /** Reads a zip's central directory and inflates each entry. */
 function unzip(buf: Buffer): Map<string, Buffer> {
@@ -102,7 +103,9 @@ test('the packaged language server starts and loads iced-x86\'s wasm from its ow
 
 test('the packaged debug adapter answers initialize with the exit filters', { skip }, async () => {
   assert.ok(extracted, 'the vsix test ran');
+  const t0 = performance.now();
   const reply = await converse(join(extracted!, 'dist', 'debugAdapter.js'), [], [{ seq: 1, type: 'request', command: 'initialize', arguments: { adapterID: 'vpdbg', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' } }], 1);
+  console.log(`# debug adapter process: spawn to initialize response ${(performance.now() - t0).toFixed(0)} ms`);
   assert.equal(reply.success, true, JSON.stringify(reply));
   const filters = reply.body.exceptionBreakpointFilters.map((f: any) => f.filter);
   assert.ok(filters.includes('X64IoPortAccess') && filters.includes('ModeChange'));

@@ -25,7 +25,7 @@ test('exit events build the history: newest first, counts per reason, decoded fi
   assert.equal(newest.label, '#2 HLT');
   assert.equal(newest.reveal?.reason, 'X64Halt');
   const ioItem = history.item(roots[2]);
-  assert.equal(ioItem.description, 'X64IoPortAccess: OUT 0x3F8 ← 0x48 (1 byte) @ 0x100010');
+  assert.equal(ioItem.description, 'OUT 0x3F8 ← 0x48 (1 byte) @ 0x100010');
   const fields = history.children(roots[2]).map((n) => history.item(n));
   assert.deepEqual(fields.slice(0, 3).map((f) => [f.label, f.description]), [['instruction', 'out dx,al   (ee)'], ['rip', '0x100010'], ['vp', '0']]);
   const ctx = history.children(roots[2]).find((n) => n.kind === 'field' && n.label === 'IoPortAccess')!;
