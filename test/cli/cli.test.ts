@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs, parseSize, parseInteger, UsageError, type CommandSpec } from '../../src/cli/args';
 
@@ -48,14 +50,18 @@ test('exit statuses: halted 0, reset 12, instruction limit 8, timeout 10 — wit
 });
 
 test('a boot sector that halts with interrupts disabled exits 0', () => {
-  // Built in place: cli; hlt at 0x7C00 with the 0x55AA signature.
-  const r = spawnSync(process.execPath, ['-e', `
-    const img = Buffer.alloc(512); img[0] = 0xfa; img[1] = 0xf4; img[510] = 0x55; img[511] = 0xaa;
-    require('fs').writeFileSync(require('path').join(require('os').tmpdir(), 'vpdbg-halt.bin'), img);`]);
-  assert.equal(r.status, 0);
-  const h = vpdbg(['run', `${require('node:os').tmpdir()}/vpdbg-halt.bin`]);
-  assert.equal(h.status, 0);
-  assert.equal(h.stdout, '');
+  const img = Buffer.alloc(512);
+  img.set([0xfa, 0xf4]); // cli; hlt
+  img[510] = 0x55; img[511] = 0xaa;
+  const file = join(tmpdir(), `vpdbg-halt-${process.pid}.bin`);
+  writeFileSync(file, img);
+  try {
+    const h = vpdbg(['run', file]);
+    assert.equal(h.status, 0);
+    assert.equal(h.stdout, '');
+  } finally {
+    rmSync(file, { force: true });
+  }
 });
 
 test('bad arguments print the usage and exit 2; --help everywhere; unloadable images exit 4', () => {
