@@ -1,5 +1,7 @@
 // Larger differential run of the emulator against the host CPU (test/emulator/differential).
-//   node scripts/build.mjs --tests && node scripts/difftest.mjs --count 20000 --seed 7 [--only add,adc] [--show 10]
+//   node scripts/build.mjs --tests && node scripts/difftest.mjs --count 20000 --seed 7 [--only add,adc] [--sse] [--show 10]
+// (--sse mixes SSE/SSE2 forms into the default integer selection; --only may name SSE mnemonics
+// too, and `--only sse` selects all of them.)
 // Prints how many cases ran and mismatched, the culprit instructions, and the first reports.
 // `--bench [file]` instead runs ../shared/bench/bench.elf (231 M instructions, too long for
 // `npm test`) through the CPU-only guest runner and checks its 4 checksum lines.
@@ -16,6 +18,7 @@ const { values, positionals } = parseArgs({
     only: { type: 'string' },
     show: { type: 'string', default: '10' },
     bench: { type: 'boolean', default: false },
+    sse: { type: 'boolean', default: false },
   },
   allowPositionals: true,
 });
@@ -38,10 +41,12 @@ if (values.bench) {
   process.exit(ok ? 0 : 1);
 }
 const { runDifferential, culpritHistogram } = createRequire(import.meta.url)(resolve(compiled));
+const { SSE_MNEMONICS } = createRequire(import.meta.url)(resolve('out/test/emulator/differential/generator.js'));
 const seed = Number(values.seed), count = Number(values.count), show = Number(values.show);
-const only = values.only ? values.only.split(',').map((s) => s.trim().toLowerCase()) : undefined;
+// `--only sse` names every SSE/SSE2 mnemonic the generator knows.
+const only = values.only ? values.only.split(',').map((s) => s.trim().toLowerCase()).flatMap((m) => (m === 'sse' ? [...SSE_MNEMONICS] : [m])) : undefined;
 const started = Date.now();
-const r = runDifferential({ seed, count, only });
+const r = runDifferential({ seed, count, only, sse: values.sse });
 if (typeof r === 'string') { console.error(`skipped: ${r}`); process.exit(2); }
 const seconds = (Date.now() - started) / 1000;
 for (const m of r.mismatches.slice(0, show)) console.log(`${m.report}\n`);

@@ -16,10 +16,7 @@ const FIXTURES = join(__dirname, '../fixtures/guests');
 const BENCH = join(process.cwd(), '../shared/bench');
 
 /** Guests whose emulator run is known to fail today (reason). Remove an entry once it passes. */
-const todo: Record<string, string> = {
-  'cpu-sse': 'CPU: SSE not implemented yet (MOVAPS with CR0.TS=1 raises #UD; #NM must come first)',
-  'cpu-xm': 'CPU: SSE not implemented yet (unmasked DIVSS by 0 must raise #XM and set MXCSR.ZE)',
-};
+const todo: Record<string, string> = {};
 
 function qemuAvailable(): boolean {
   return spawnSync('qemu-system-x86_64', ['--version']).status === 0;

@@ -14,9 +14,11 @@ export interface Mismatch { caseIndex: number; culprit: string; report: string }
 export interface DiffSummary { ran: number; hostFaults: number; mismatches: Mismatch[]; formCount: number }
 
 /** Host signal -> the exception vectors that raise it on Linux. */
-const SIGNAL_VECTORS: Record<number, number[]> = { 8: [0], 4: [6], 11: [13, 14, 12], 7: [17, 12, 13], 5: [1, 3] };
+const SIGNAL_VECTORS: Record<number, number[]> = { 8: [0, 19], 4: [6], 11: [13, 14, 12], 7: [17, 12, 13], 5: [1, 3] };
 
 const hex64 = (v: bigint): string => `0x${v.toString(16).padStart(16, '0')}`;
+/** An XMM value as high:low qwords, the way debuggers show it. */
+const xmmHex = (b: Buffer): string => `${b.readBigUInt64LE(8).toString(16).padStart(16, '0')}:${b.readBigUInt64LE(0).toString(16).padStart(16, '0')}`;
 
 /** Differences between host and emulator; empty when they agree. */
 function compare(c: DiffCase, host: HostResult, emu: EmuResult): string[] {
@@ -46,6 +48,11 @@ function compare(c: DiffCase, host: HostResult, emu: EmuResult): string[] {
   if (diffFlags) {
     diffs.push(`flags ${flagNames(diffFlags)} differ: expected ${flagNames(Number(host.rflags & mask))} got ${flagNames(Number(emu.rflags & mask))} (undefined, not compared: ${flagNames(taint)})`);
   }
+  if (host.mxcsr !== emu.mxcsr) diffs.push(`mxcsr: expected 0x${host.mxcsr.toString(16)} got 0x${emu.mxcsr.toString(16)}`);
+  for (let i = 0; i < 16; i++) {
+    const h = Buffer.from(host.xmm.subarray(i * 16, i * 16 + 16)), e = Buffer.from(emu.xmm.subarray(i * 16, i * 16 + 16));
+    if (!h.equals(e)) diffs.push(`xmm${i}: expected ${xmmHex(h)} got ${xmmHex(e)}`);
+  }
   for (let i = 0; i < host.memory.length; i++) {
     if (host.memory[i] !== emu.memory[i]) {
       diffs.push(`scratch[${i}] (0x${(0x10010000 + i).toString(16)}): expected 0x${host.memory[i].toString(16)} got 0x${emu.memory[i].toString(16)}`);
@@ -68,17 +75,26 @@ function describe(c: DiffCase, diffs: string[], seed: number): string {
   const lines = [`seed ${seed} case ${c.index}: ${Buffer.from(c.code).toString('hex')}`];
   for (const s of c.steps) lines.push(`  +${s.offset.toString(16).padStart(2, '0')}  ${Buffer.from(c.code.subarray(s.offset, s.offset + s.length)).toString('hex').padEnd(30)} ${s.text}`);
   lines.push(`  initial: ${c.gprs.map((g, i) => (i === 4 ? '' : `${GPR_NAMES[i]}=${hex64(g)}`)).filter(Boolean).join(' ')} flags=${flagNames(Number(c.rflags))}`);
+  const xmmUsed = c.steps.some((s) => /xmm/.test(s.text));
+  if (xmmUsed) {
+    lines.push(`  initial mxcsr=0x${c.mxcsr.toString(16)} ${Array.from({ length: 16 }, (_, i) => `xmm${i}=${xmmHex(Buffer.from(c.xmm.subarray(i * 16, i * 16 + 16)))}`).join(' ')}`);
+  }
   for (const d of diffs) lines.push(`  ${d}`);
   return lines.join('\n');
 }
 
-export interface DiffOptions { seed: number; count: number; only?: readonly string[]; log?: (line: string) => void }
+export interface DiffOptions {
+  seed: number; count: number; only?: readonly string[];
+  /** Mix SSE/SSE2 forms into the default (no `only`) selection. */
+  sse?: boolean;
+  log?: (line: string) => void;
+}
 
 /** Runs the comparison; returns a reason string instead when this host cannot run native code. */
 export function runDifferential(opts: DiffOptions): DiffSummary | string {
   const host = HostRunner.create();
   if (typeof host === 'string') return host;
-  const generator = new Generator(host.features(), opts.only);
+  const generator = new Generator(host.features(), opts.only, opts.sse);
   const emu = new EmuRunner();
   const cases = Array.from({ length: opts.count }, (_, i) => generator.generate(opts.seed, i));
   const hostResults = host.run(cases);
@@ -109,6 +125,15 @@ export function runDifferential(opts: DiffOptions): DiffSummary | string {
     opts.log?.(m.report);
   });
   return summary;
+}
+
+/** Compares hand-written cases (regression tests for bugs the generator found); returns the differences per case. */
+export function compareCases(cases: readonly DiffCase[]): string[][] | string {
+  const host = HostRunner.create();
+  if (typeof host === 'string') return host;
+  const emu = new EmuRunner();
+  const results = host.run(cases);
+  return cases.map((c, i) => compare(c, results[i], emu.run(c)));
 }
 
 /** Mismatch counts per culprit mnemonic, most frequent first. */

@@ -13,6 +13,8 @@ export interface EmuResult {
   rip: bigint;
   gprs: bigint[];
   rflags: bigint;
+  mxcsr: number;
+  xmm: Uint8Array;
   memory: Uint8Array;
   /** Exception message when run() threw, or exit.message. */
   error?: string;
@@ -36,9 +38,14 @@ export class EmuRunner {
     memory.write(SCRATCH_ADDRESS, c.memory);
     for (let i = 0; i < 16; i++) cpu.setGpr(i, i === 4 ? STACK_TOP : c.gprs[i]);
     cpu.setRflags(c.rflags);
+    const xv = new DataView(c.xmm.buffer, c.xmm.byteOffset, 256);
+    for (let i = 0; i < 16; i++) cpu.setXmm(i, xv.getBigUint64(i * 16, true), xv.getBigUint64(i * 16 + 8, true));
+    cpu.setMxcsr(c.mxcsr);
     cpu.setRip(BigInt(CODE_ADDRESS));
     if (cpu.getPendingEvent()) cpu.clearPendingException();
-    const result: EmuResult = { reason: CpuExitReason.InternalError, vector: -1, rip: 0n, gprs: [], rflags: 0n, memory: new Uint8Array(SCRATCH_SIZE) };
+    const result: EmuResult = {
+      reason: CpuExitReason.InternalError, vector: -1, rip: 0n, gprs: [], rflags: 0n, mxcsr: 0, xmm: new Uint8Array(256), memory: new Uint8Array(SCRATCH_SIZE),
+    };
     try {
       result.reason = cpu.run(c.steps.length + 64);
       if (result.reason === CpuExitReason.Exception) {
@@ -53,6 +60,13 @@ export class EmuRunner {
     result.rip = cpu.getRip();
     result.gprs = Array.from({ length: 16 }, (_, i) => cpu.getGpr(i));
     result.rflags = cpu.getRflags();
+    result.mxcsr = cpu.getMxcsr();
+    const out = new DataView(result.xmm.buffer);
+    for (let i = 0; i < 16; i++) {
+      const [lo, hi] = cpu.getXmm(i);
+      out.setBigUint64(i * 16, lo, true);
+      out.setBigUint64(i * 16 + 8, hi, true);
+    }
     memory.read(SCRATCH_ADDRESS, result.memory);
     return result;
   }

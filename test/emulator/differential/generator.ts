@@ -10,10 +10,10 @@
 // the tainted flags, which the comparison masks.
 
 import {
-  Code, CodeExt, Encoder, FormatterSyntax, Formatter, Instruction, MemoryOperand, Mnemonic, OpCodeOperandKind as K, Register,
+  Code, CodeExt, Encoder, FormatterSyntax, Formatter, Instruction, MemoryOperand, Mnemonic, OpCodeOperandKind as K, OpCodeTableKind, Register,
 } from 'iced-x86';
 import { Rng } from './rng';
-import { flagEffect, shiftEffect, SHIFTS, type FlagEffect } from './flags';
+import { ARITH_FLAGS, flagEffect, shiftEffect, SHIFTS, type FlagEffect } from './flags';
 
 /** Fixed guest-linear (= host virtual) addresses, identical on both sides so RIP-relative operands agree. */
 export const CODE_ADDRESS = 0x10000000;
@@ -34,6 +34,9 @@ export interface DiffCase {
   /** Initial RAX..R15 (RSP is not an operand; each side keeps its own stack pointer). */
   gprs: bigint[];
   rflags: bigint;
+  mxcsr: number;
+  /** XMM0-15, 16 bytes each. */
+  xmm: Uint8Array;
   memory: Uint8Array;
   steps: Step[];
   /** Flags undefined at the end of the sequence. */
@@ -41,7 +44,7 @@ export interface DiffCase {
   base: number;
 }
 
-type OperandKind = 'rm' | 'reg' | 'mem' | 'imm' | 'fixed';
+type OperandKind = 'rm' | 'reg' | 'mem' | 'imm' | 'fixed' | 'xreg' | 'xrm';
 interface FormOperand { kind: OperandKind; size: number; immKind?: K; fixed?: Register }
 interface Form { code: Code; mnemonic: string; operands: FormOperand[]; lock: boolean; opSize: number }
 
@@ -54,11 +57,24 @@ const MNEMONICS = new Set([
   ...['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'].flatMap((cc) => [`cmov${cc}`, `set${cc}`]),
 ]);
 
+/** SSE/SSE2 as compilers emit it; generated only when asked for (`only`, or `sse: true`). */
+export const SSE_MNEMONICS = new Set(`movaps movups movapd movupd movss movsd movd movq movdqa movdqu movlps movhps movlpd
+  movhpd movhlps movlhps addps addss addpd addsd subps subss subpd subsd mulps mulss mulpd mulsd divps divss divpd divsd
+  sqrtps sqrtss sqrtpd sqrtsd minps minss minpd minsd maxps maxss maxpd maxsd andps andnps orps xorps andpd andnpd orpd
+  xorpd cmpps cmpss cmppd cmpsd comiss ucomiss comisd ucomisd shufps shufpd unpcklps unpckhps unpcklpd unpckhpd cvtsi2ss
+  cvtsi2sd cvtss2si cvttss2si cvtsd2si cvttsd2si cvtss2sd cvtsd2ss cvtps2pd cvtpd2ps cvtdq2ps cvtps2dq cvttps2dq cvtdq2pd
+  cvtpd2dq cvttpd2dq paddb paddw paddd paddq psubb psubw psubd psubq paddsb paddsw paddusb paddusw psubsb psubsw psubusb
+  psubusw pmullw pmulhw pmulhuw pmuludq pmaddwd pand pandn por pxor pcmpeqb pcmpeqw pcmpeqd pcmpgtb pcmpgtw pcmpgtd psllw
+  pslld psllq psrlw psrld psrlq psraw psrad pslldq psrldq punpcklbw punpcklwd punpckldq punpcklqdq punpckhbw punpckhwd
+  punpckhdq punpckhqdq packsswb packssdw packuswb pshufd pshuflw pshufhw pmovmskb movmskps movmskpd pextrw pinsrw pminub
+  pmaxub pminsw pmaxsw pavgb pavgw psadbw`.split(/\s+/));
+
 const regKinds: Partial<Record<K, [OperandKind, number]>> = {
   [K.r8_or_mem]: ['rm', 8], [K.r16_or_mem]: ['rm', 16], [K.r32_or_mem]: ['rm', 32], [K.r64_or_mem]: ['rm', 64],
   [K.r8_reg]: ['reg', 8], [K.r8_opcode]: ['reg', 8], [K.r16_reg]: ['reg', 16], [K.r16_opcode]: ['reg', 16], [K.r16_rm]: ['reg', 16],
   [K.r32_reg]: ['reg', 32], [K.r32_opcode]: ['reg', 32], [K.r32_rm]: ['reg', 32],
   [K.r64_reg]: ['reg', 64], [K.r64_opcode]: ['reg', 64], [K.r64_rm]: ['reg', 64], [K.mem]: ['mem', 0],
+  [K.xmm_reg]: ['xreg', 128], [K.xmm_rm]: ['xreg', 128], [K.xmm_or_mem]: ['xrm', 128],
 };
 const fixedKinds: Partial<Record<K, [Register, number]>> = {
   [K.al]: [Register.AL, 8], [K.cl]: [Register.CL, 8], [K.ax]: [Register.AX, 16], [K.eax]: [Register.EAX, 32], [K.rax]: [Register.RAX, 64],
@@ -68,14 +84,18 @@ const immKinds = new Set([K.imm8, K.imm8sex16, K.imm8sex32, K.imm8sex64, K.imm16
 /** Host features the caller detected (CPUID on the host); forms needing a missing one are not generated. */
 export interface HostFeatures { lzcnt: boolean; popcnt: boolean; bmi1: boolean; movbe: boolean; lahf64: boolean }
 
-function buildForms(features: HostFeatures, only?: ReadonlySet<string>): Form[] {
+function buildForms(features: HostFeatures, only: ReadonlySet<string> | undefined, sse: boolean): Form[] {
   const forms: Form[] = [];
   const count = Object.keys(Code).filter((k) => Number.isNaN(Number(k))).length;
   for (let code = 1; code < count; code++) {
     const info = CodeExt.opCode(code);
     try {
       const mnemonic = Mnemonic[info.mnemonic].toLowerCase();
-      if (!MNEMONICS.has(mnemonic) || (only && !only.has(mnemonic)) || !info.mode64 || info.encoding !== 0 || !info.isInstruction) continue;
+      const known = MNEMONICS.has(mnemonic) || SSE_MNEMONICS.has(mnemonic);
+      const wanted = only ? only.has(mnemonic) : MNEMONICS.has(mnemonic) || (sse && SSE_MNEMONICS.has(mnemonic));
+      if (!known || !wanted || !info.mode64 || info.encoding !== 0 || !info.isInstruction) continue;
+      // 0F 38 / 0F 3A maps hold SSSE3/SSE4 forms (e.g. SSE4.1 PEXTRW r/m16): outside SSE2.
+      if (SSE_MNEMONICS.has(mnemonic) && info.table !== OpCodeTableKind.Normal && info.table !== OpCodeTableKind.T0F) continue;
       if ((mnemonic === 'lzcnt' && !features.lzcnt) || (mnemonic === 'tzcnt' && !features.bmi1) ||
         (mnemonic === 'popcnt' && !features.popcnt) || (mnemonic === 'movbe' && !features.movbe) ||
         ((mnemonic === 'lahf' || mnemonic === 'sahf') && !features.lahf64)) continue;
@@ -91,7 +111,8 @@ function buildForms(features: HostFeatures, only?: ReadonlySet<string>): Form[] 
       }
       // 16-bit BSWAP is undefined; MOV to/from segment registers etc. were filtered by kind.
       if (!ok || (mnemonic === 'bswap' && info.operandSize === 16)) continue;
-      forms.push({ code, mnemonic, operands, lock: info.canUseLockPrefix, opSize: info.operandSize || operands.find((o) => o.size)?.size || 0 });
+      const isSse = operands.some((o) => o.kind === 'xreg' || o.kind === 'xrm') || SSE_MNEMONICS.has(mnemonic) && !MNEMONICS.has(mnemonic);
+      forms.push({ code, mnemonic: isSse ? `sse:${mnemonic}` : mnemonic, operands, lock: info.canUseLockPrefix, opSize: info.operandSize || operands.find((o) => o.size && o.size < 128)?.size || 0 });
     } finally {
       info.free();
     }
@@ -214,6 +235,29 @@ class Builder {
   }
 }
 
+/** COMISS/UCOMISS/COMISD/UCOMISD write ZF PF CF and clear OF SF AF; other SSE forms leave RFLAGS alone. */
+function sseFlagEffect(m: string): FlagEffect {
+  return /^u?comis[sd]$/.test(m) ? { reads: 0, def: ARITH_FLAGS, und: 0 } : { reads: 0, def: 0, und: 0 };
+}
+
+const F32 = [0, 0x80000000, 0x3f800000, 0xbf800000, 0x3fc00000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00000, 0x7fa00000,
+  0x00000001, 0x807fffff, 0x00800000, 0x7f7fffff, 0x4f000000, 0xcf000000, 0x4b000000, 0x3effffff, 0x4effffff, 0xdf000000];
+const F64 = [0n, 0x8000000000000000n, 0x3ff0000000000000n, 0xbff0000000000000n, 0x3ff8000000000000n, 0x7ff0000000000000n,
+  0xfff0000000000000n, 0x7ff8000000000000n, 0x7ff4000000000000n, 0x0000000000000001n, 0x000fffffffffffffn, 0x0010000000000000n,
+  0x7fefffffffffffffn, 0x43e0000000000000n, 0xc3e0000000000000n, 0x41e0000000000000n, 0xc1e0000000000000n, 0x3fdfffffffffffffn,
+  0x47efffffe0000000n, 0x36a0000000000000n];
+
+/** One 8-byte XMM lane: interesting doubles, pairs of interesting floats, ordinary numbers, or raw bits. */
+function fillSimdLane(rng: Rng, dv: DataView, at: number): void {
+  switch (rng.int(6)) {
+    case 0: dv.setBigUint64(at, rng.pick(F64), true); break;
+    case 1: dv.setUint32(at, rng.pick(F32), true); dv.setUint32(at + 4, rng.pick(F32), true); break;
+    case 2: dv.setFloat64(at, (rng.int(2000001) - 1000000) / (1 << rng.int(12)), true); break;
+    case 3: dv.setFloat32(at, (rng.int(20001) - 10000) / (1 << rng.int(8)), true); dv.setFloat32(at + 4, rng.int(1000) - 500, true); break;
+    default: dv.setUint32(at, rng.u32(), true); dv.setUint32(at + 4, rng.u32(), true);
+  }
+}
+
 const ALU_IMM8: Record<number, Code> = { 16: Code.Or_rm16_imm8, 32: Code.Or_rm32_imm8, 64: Code.Or_rm64_imm8 };
 const AND_IMM8: Record<number, Code> = { 16: Code.And_rm16_imm8, 32: Code.And_rm32_imm8, 64: Code.And_rm64_imm8 };
 const SIGN_EXTEND: Record<number, Code> = { 8: Code.Cbw, 16: Code.Cwd, 32: Code.Cdq, 64: Code.Cqo };
@@ -224,8 +268,8 @@ export class Generator {
   private readonly forms: Form[];
 
   /** `only`: restrict to these mnemonics (lower case); default all of MNEMONICS. */
-  constructor(features: HostFeatures, only?: readonly string[]) {
-    this.forms = buildForms(features, only && new Set(only));
+  constructor(features: HostFeatures, only?: readonly string[], sse = false) {
+    this.forms = buildForms(features, only && new Set(only), sse);
     if (this.forms.length < (only ? 1 : 300)) throw new Error(`only ${this.forms.length} instruction forms found in iced-x86's tables`);
   }
 
@@ -246,8 +290,16 @@ export class Generator {
       for (let j = 0; j < 8; j++) memory[i + j] = Number((v >> BigInt(8 * j)) & 0xffn);
     }
     const rflags = 0x2n | BigInt(rng.u32() & 0x8d5);
+    const xmm = new Uint8Array(256);
+    const xv = new DataView(xmm.buffer);
+    for (let i = 0; i < 256; i += 8) fillSimdLane(rng, xv, i);
+    const r = rng.int(10);
+    const mxcsr = r < 7 ? 0x1f80
+      : r === 7 ? 0x1f80 | (rng.int(4) << 13)           // rounding mode
+        : r === 8 ? 0x1f80 | (rng.chance(0.5) ? 0x8000 : 0x40) // FTZ or DAZ
+          : 0x1f80 & ~(1 << (7 + rng.int(6)));          // one exception unmasked
     b.encoder.free(); b.formatter.free();
-    return { index, code: Uint8Array.from(b.bytes), gprs, rflags, memory, steps: b.steps, taintEnd: b.taint, base };
+    return { index, code: Uint8Array.from(b.bytes), gprs, rflags, mxcsr, xmm, memory, steps: b.steps, taintEnd: b.taint, base };
   }
 
   private tryEmit(b: Builder, form: Form): boolean {
@@ -257,16 +309,23 @@ export class Generator {
     for (const o of form.operands) {
       if (o.kind === 'fixed') ops.push({ t: 'r', reg: o.fixed! });
       else if (o.kind === 'imm') ops.push({ t: 'i', ...b.immediate(o.immKind!) });
+      else if (o.kind === 'xreg' || (o.kind === 'xrm' && (memIndex >= 0 || !rng.chance(0.3)))) ops.push({ t: 'r', reg: Register.XMM0 + rng.int(16) });
+      else if (o.kind === 'xrm') {
+        // Packed forms fault (#GP) on a misaligned operand: mostly aligned, sometimes not.
+        memIndex = ops.length;
+        const disp = (rng.int(7) - 4) * 16 + (rng.chance(0.1) ? 4 * (1 + rng.int(3)) : 0);
+        ops.push({ t: 'm', mem: b.scratchOperand(disp) });
+      }
       else if (o.kind === 'mem' || (o.kind === 'rm' && memIndex < 0 && rng.chance(0.3))) {
         memIndex = ops.length;
         ops.push({ t: 'm', mem: form.mnemonic === 'lea' ? b.leaOperand() : b.scratchOperand() });
       } else ops.push({ t: 'r', reg: b.randomReg(o.size) });
     }
-    const m = form.mnemonic;
+    const m = form.mnemonic.startsWith('sse:') ? form.mnemonic.slice(4) : form.mnemonic;
     const size = form.opSize || 8;
     // Operand-dependent preparation so every result is architecturally defined.
     const pre: (() => boolean)[] = [];
-    let effect = flagEffect(m);
+    let effect = form.mnemonic.startsWith('sse:') ? sseFlagEffect(m) : flagEffect(m);
     if (SHIFTS.has(m)) {
       const countOp = ops[ops.length - 1];
       let count = rng.pick([0, 1, 1, 2, size - 1, size, size + 1, 31, 32, 63, 64, rng.int(256)]);

@@ -27,7 +27,8 @@ const C_SOURCE = String.raw`
 #define SCRATCH_ADDRESS ${SCRATCH_ADDRESS}UL
 #define SCRATCH_SIZE ${SCRATCH_SIZE}
 
-typedef struct { uint64_t r[16]; uint64_t rflags; } State;
+typedef struct { uint64_t r[16]; uint64_t rflags; uint32_t mxcsr, pad; uint8_t xmm[16][16]; } State;
+const uint32_t default_mxcsr = 0x1f80; /* reloaded after each case: C code expects the default */
 State state;
 uint64_t code_entry = CODE_ADDRESS;
 extern void run_case(State *s);
@@ -39,7 +40,11 @@ __asm__(
   ".globl run_case\n"
   "run_case:\n"
   "  push rbx\n  push rbp\n  push r12\n  push r13\n  push r14\n  push r15\n  push rdi\n"
-  "  push qword ptr [rdi+128]\n  popfq\n"
+  "  push qword ptr [rdi+128]\n  popfq\n  ldmxcsr [rdi+136]\n"
+  "  movdqu xmm0,[rdi+144]\n  movdqu xmm1,[rdi+160]\n  movdqu xmm2,[rdi+176]\n  movdqu xmm3,[rdi+192]\n"
+  "  movdqu xmm4,[rdi+208]\n  movdqu xmm5,[rdi+224]\n  movdqu xmm6,[rdi+240]\n  movdqu xmm7,[rdi+256]\n"
+  "  movdqu xmm8,[rdi+272]\n  movdqu xmm9,[rdi+288]\n  movdqu xmm10,[rdi+304]\n  movdqu xmm11,[rdi+320]\n"
+  "  movdqu xmm12,[rdi+336]\n  movdqu xmm13,[rdi+352]\n  movdqu xmm14,[rdi+368]\n  movdqu xmm15,[rdi+384]\n"
   "  mov rax,[rdi+0]\n  mov rcx,[rdi+8]\n  mov rdx,[rdi+16]\n  mov rbx,[rdi+24]\n"
   "  mov rbp,[rdi+40]\n  mov rsi,[rdi+48]\n  mov r8,[rdi+64]\n  mov r9,[rdi+72]\n"
   "  mov r10,[rdi+80]\n  mov r11,[rdi+88]\n  mov r12,[rdi+96]\n  mov r13,[rdi+104]\n"
@@ -51,7 +56,12 @@ __asm__(
   "  mov [rdi+0],rax\n  mov [rdi+8],rcx\n  mov [rdi+16],rdx\n  mov [rdi+24],rbx\n"
   "  mov [rdi+40],rbp\n  mov [rdi+48],rsi\n  mov [rdi+64],r8\n  mov [rdi+72],r9\n"
   "  mov [rdi+80],r10\n  mov [rdi+88],r11\n  mov [rdi+96],r12\n  mov [rdi+104],r13\n"
-  "  mov [rdi+112],r14\n  mov [rdi+120],r15\n"
+  "  mov [rdi+112],r14\n  mov [rdi+120],r15\n  stmxcsr [rdi+136]\n"
+  "  movdqu [rdi+144],xmm0\n  movdqu [rdi+160],xmm1\n  movdqu [rdi+176],xmm2\n  movdqu [rdi+192],xmm3\n"
+  "  movdqu [rdi+208],xmm4\n  movdqu [rdi+224],xmm5\n  movdqu [rdi+240],xmm6\n  movdqu [rdi+256],xmm7\n"
+  "  movdqu [rdi+272],xmm8\n  movdqu [rdi+288],xmm9\n  movdqu [rdi+304],xmm10\n  movdqu [rdi+320],xmm11\n"
+  "  movdqu [rdi+336],xmm12\n  movdqu [rdi+352],xmm13\n  movdqu [rdi+368],xmm14\n  movdqu [rdi+384],xmm15\n"
+  "  ldmxcsr [rip+default_mxcsr]\n"
   "  pop qword ptr [rdi+56]\n  pop qword ptr [rdi+128]\n"
   "  pop rdi\n  pop r15\n  pop r14\n  pop r13\n  pop r12\n  pop rbp\n  pop rbx\n  ret\n"
   ".att_syntax prefix\n");
@@ -67,6 +77,9 @@ static void on_fault(int sig, siginfo_t *info, void *ctx) {
     REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15 };
   for (int i = 0; i < 16; i++) state.r[i] = (uint64_t)g[order[i]];
   state.rflags = (uint64_t)g[REG_EFL];
+  struct _libc_fpstate *fp = ((ucontext_t *)ctx)->uc_mcontext.fpregs;
+  state.mxcsr = fp->mxcsr;
+  memcpy(state.xmm, fp->_xmm, sizeof state.xmm);
   fault_rip = (uint64_t)g[REG_RIP];
   fault_signal = sig;
   siglongjmp(fault_jump, 1);
@@ -101,15 +114,17 @@ int main(int argc, char **argv) {
   sigaction(SIGILL, &sa, 0); sigaction(SIGTRAP, &sa, 0);
   static char line[1 << 16];
   while (fgets(line, sizeof line, stdin)) {
-    /* <code hex> <16 gprs hex> <rflags hex> <scratch hex> */
+    /* <code hex> <16 gprs hex> <rflags hex> <mxcsr hex> <xmm0..15 hex> <scratch hex> */
     char *p = line;
     size_t len = unhex(p, code, 4000);
     p = strchr(p, ' ') + 1;
-    for (int i = 0; i < 17; i++) {
+    for (int i = 0; i < 18; i++) {
       uint64_t v = strtoull(p, &p, 16);
-      if (i < 16) state.r[i] = v; else state.rflags = v;
+      if (i < 16) state.r[i] = v; else if (i == 16) state.rflags = v; else state.mxcsr = (uint32_t)v;
     }
     p++;
+    unhex(p, &state.xmm[0][0], sizeof state.xmm);
+    p = strchr(p, ' ') + 1;
     unhex(p, scratch, SCRATCH_SIZE);
     /* jmp qword [rip+0]; dq case_exit */
     code[len] = 0xff; code[len + 1] = 0x25; memset(code + len + 2, 0, 4);
@@ -120,7 +135,9 @@ int main(int argc, char **argv) {
     if (fault_signal) printf("fault %d %lx", fault_signal, (unsigned long)(fault_rip - CODE_ADDRESS));
     else printf("ok 0 0");
     for (int i = 0; i < 16; i++) printf(" %lx", (unsigned long)state.r[i]);
-    printf(" %lx ", (unsigned long)state.rflags);
+    printf(" %lx %x ", (unsigned long)state.rflags, state.mxcsr);
+    for (int i = 0; i < 256; i++) printf("%02x", (&state.xmm[0][0])[i]);
+    printf(" ");
     for (int i = 0; i < SCRATCH_SIZE; i++) printf("%02x", scratch[i]);
     printf("\n");
   }
@@ -135,6 +152,9 @@ export interface HostResult {
   faultOffset: number;
   gprs: bigint[];
   rflags: bigint;
+  mxcsr: number;
+  /** XMM0-15, 16 bytes each, little-endian. */
+  xmm: Uint8Array;
   memory: Uint8Array;
 }
 
@@ -171,7 +191,7 @@ export class HostRunner {
 
   run(cases: readonly DiffCase[]): HostResult[] {
     const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-    const input = cases.map((c) => `${hex(c.code)} ${c.gprs.map((g) => g.toString(16)).join(' ')} ${c.rflags.toString(16)} ${hex(c.memory)}\n`).join('');
+    const input = cases.map((c) => `${hex(c.code)} ${c.gprs.map((g) => g.toString(16)).join(' ')} ${c.rflags.toString(16)} ${c.mxcsr.toString(16)} ${hex(c.xmm)} ${hex(c.memory)}\n`).join('');
     const r = spawnSync(this.binary, [], { input, encoding: 'utf8', maxBuffer: 1 << 30 });
     if (r.status !== 0) throw new Error(`host helper exited ${r.status} ${r.signal ?? ''}: ${r.stderr}`);
     const lines = r.stdout.trim().split('\n');
@@ -183,7 +203,9 @@ export class HostRunner {
         faultOffset: parseInt(f[2], 16),
         gprs: f.slice(3, 19).map((x) => BigInt(`0x${x}`)),
         rflags: BigInt(`0x${f[19]}`),
-        memory: Uint8Array.from(Buffer.from(f[20], 'hex')),
+        mxcsr: parseInt(f[20], 16),
+        xmm: Uint8Array.from(Buffer.from(f[21], 'hex')),
+        memory: Uint8Array.from(Buffer.from(f[22], 'hex')),
       };
     });
   }
