@@ -10,7 +10,11 @@ export const RUN_SPEC: CommandSpec = {
   name: 'run',
   summary: 'Boots IMAGE and runs it to the end. COM1 output goes to stdout; the exit status is\n(value << 1) | 1 for a write to port 0xF4, 0 when every processor halted with\ninterrupts disabled, and 6/8/10/12/14 for crash, instruction limit, timeout, reset\nand emulator errors (see README).',
   positionals: ['IMAGE'],
-  options: [...IMAGE_OPTIONS, ...RUN_LIMIT_OPTIONS, { name: 'trace-exits', kind: 'flag', help: 'print one decoded line per exit on stderr' }],
+  options: [
+    ...IMAGE_OPTIONS, ...RUN_LIMIT_OPTIONS,
+    { name: 'trace-exits', kind: 'flag', help: 'print one decoded line per exit on stderr' },
+    { name: 'success-value', kind: 'integer', valueName: 'V', help: 'exit with status 0 when the guest writes V to port 0xF4 (for scripts)' },
+  ],
 };
 
 export async function runCommand(args: ParsedArgs): Promise<number> {
@@ -31,6 +35,8 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
       onChunk: flush,
     });
     flush();
+    const success = args.options.get('success-value') as number | undefined;
+    if (success !== undefined && r.exit?.IoPortAccess?.PortNumber === 0xf4 && r.status === (((success << 1) | 1) >>> 0)) r.status = 0;
     const normal = r.status === ExitStatus.Halted || (r.status & 1) === 1;
     if (!normal || args.options.has('trace-exits')) {
       process.stderr.write(`vpdbg: ${r.reason} (exit status ${r.status}, ${r.instructions} instructions)\n`);
