@@ -56,7 +56,7 @@ for (let i = 0; i < 16; i++) {
 }
 add64(R.Rip, 'HvX64Register', 'general', (t) => t.cpu.getRip(), (t, v) => attempt(() => t.cpu.setRip(v)));
 // RFLAGS: bit 1 is fixed 1; bits 3, 5, 15 and 63:22 are fixed 0.
-const RFLAGS_FIXED0 = ~0x3F7FD5n & 0xFFFF_FFFF_FFFF_FFFFn;
+const RFLAGS_FIXED0 = ~0x3F7FD7n & 0xFFFF_FFFF_FFFF_FFFFn;
 add64(R.Rflags, 'HvX64Register', 'general', (t) => t.cpu.getRflags(),
   (t, v) => (v & 2n) !== 0n && (v & RFLAGS_FIXED0) === 0n && attempt(() => t.cpu.setRflags(v)));
 
