@@ -366,7 +366,8 @@ export function interceptMessageFromExit(c: RunVpExitContext, vpIndex: number, s
     case X.Exception: {
       const m = c.VpException!;
       return make(T.ExceptionIntercept, {
-        Header: header(c, vpIndex, R), ExceptionVector: m.ExceptionType, ExceptionInfo: { ...m.ExceptionInfo },
+        Header: header(c, vpIndex, R), ExceptionVector: m.ExceptionType,
+        ExceptionInfo: { ErrorCodeValid: m.ExceptionInfo.ErrorCodeValid, SoftwareException: m.ExceptionInfo.SoftwareException },
         InstructionByteCount: m.InstructionByteCount, ErrorCode: m.ErrorCode, ExceptionParameter: m.ExceptionParameter,
         InstructionBytes: m.InstructionBytes, DsSegment: extra.Ds, SsSegment: extra.Ss, ...extra.Gprs,
       });
