@@ -111,6 +111,19 @@ try {
   await waitFor('x64asm highlighting', () => page.locator('.monaco-editor .view-lines').innerText().then((t) => t.includes('_start')), 20_000);
   log('demo.asm open');
 
+  // The language server (iced-x86's wasm in the production bundle): hover on a mnemonic.
+  // The server may still be starting: move away and hover again until the answer shows.
+  const cpuid = page.locator('.view-lines span', { hasText: /^cpuid$/ }).first();
+  const hover = await waitFor('a hover on cpuid', async () => {
+    await page.mouse.move(5, 5);
+    await cpuid.hover();
+    return waitFor('hover text', () => page.locator('.monaco-hover').allInnerTexts().then((ts) => ts.find((t) => /0F A2/.test(t))), 3000).catch(() => undefined);
+  }, 60_000, 0);
+  log(`hover: ${hover.split('\n').filter(Boolean).slice(0, 2).join(' | ')}`);
+  await page.waitForTimeout(800); // let the hover finish fading in
+  await shot(page, 'e2e-hover.png');
+  await page.keyboard.press('Escape');
+
   // F5 until the debug toolbar appears (early F5s only open the Run view); then stop pressing.
   await page.click('.monaco-editor .view-lines');
   await pressF5UntilSession(page, 'the debug toolbar');
@@ -179,7 +192,7 @@ try {
   await waitFor('stopped at _start in demo.asm', async () => (await page.title()).startsWith('demo.asm')
     && (await page.locator('.monaco-editor .debug-top-stack-frame-line').count()) > 0, 20_000);
   log('F5 on demo.elf stopped at _start');
-  log(`PASSED in ${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots: media/e2e-registers.png, media/e2e-exits.png`);
+  log(`PASSED in ${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots: media/e2e-hover.png, media/e2e-registers.png, media/e2e-exits.png`);
 } catch (e) {
   fail(e.message);
   const page = browser?.contexts()[0]?.pages()[0];
