@@ -376,8 +376,8 @@ export class Machine {
 
   /**
    * Completes an exit the way the machine does without a debugger: the claiming device
-   * answers; unclaimed ports and MMIO read as all ones and ignore writes; unclaimed MSRs
-   * raise #GP; CPUID gets the partition's result; RDTSC the virtual TSC; hypercalls run in
+   * answers; unclaimed ports and MMIO read as all ones and ignore writes; MSRs the CPU or
+   * partition implements (made to exit by msrExits) act as without the exit, others raise #GP; CPUID gets the partition's result; RDTSC the virtual TSC; hypercalls run in
    * the partition; a reported exception is delivered. Returns false when the exit cannot be
    * completed (an instruction fetch from unmapped memory, a fatal exit).
    */
@@ -417,11 +417,16 @@ export class Machine {
         const a = p.getPendingAccess(vp);
         if (a?.kind !== 'msr') return false;
         const d = this.bus.msrDevice(a.index);
+        // An MSR made to exit (msrExits) that the CPU or the partition implements and no device
+        // claims does what it would have done without the intercept.
+        const v = p.virtualProcessors[vp];
+        const own = d ? undefined : v.cpu.getMsr(a.index) !== undefined ? 'cpu' : v.readSyntheticMsr(a.index) !== undefined ? 'synthetic' : undefined;
         if (a.isWrite) {
-          if (d?.wrmsr?.(vp, a.index, a.value)) p.completeMsrAccess(vp); else p.injectException(vp, 13, 0);
+          const ok = d ? d.wrmsr?.(vp, a.index, a.value) : own === 'cpu' ? v.cpu.setMsr(a.index, a.value) : own === 'synthetic' && v.writeSyntheticMsr(a.index, a.value);
+          if (ok) p.completeMsrAccess(vp); else p.injectException(vp, 13, 0);
         } else {
-          const v = d?.rdmsr?.(vp, a.index);
-          if (v === undefined) p.injectException(vp, 13, 0); else p.completeMsrAccess(vp, v);
+          const value = d ? d.rdmsr?.(vp, a.index) : own === 'cpu' ? v.cpu.getMsr(a.index) : v.readSyntheticMsr(a.index);
+          if (value === undefined) p.injectException(vp, 13, 0); else p.completeMsrAccess(vp, value);
         }
         return true;
       }

@@ -122,3 +122,34 @@ test('bad machine configuration is a clear error', () => {
   assert.throws(() => new Machine({ image: 'x.bin', imageData: new Uint8Array(16), processors: 0 }), /processor count 0/);
   assert.throws(() => new Machine({ image: 'x.bin', imageData: new Uint8Array(16), disabledDevices: ['vga' as never] }), /unknown device vga/);
 });
+
+test('INIT and startup IPIs start an application processor in real mode at vector * 0x1000', () => {
+  const two = runGuest({ image: `${GUESTS}/devices-smp.bin`, processors: 2 });
+  assert.equal(two.out, 'smp: application processor started\n');
+  assert.equal(two.stop.kind === 'ended' && two.stop.end.status, 33);
+  assert.equal(two.machine.vpState(1), 'halted', 'the AP ran its trampoline to CLI; HLT');
+  assert.equal(two.machine.getRegister(1, R.Rip), 11n, 'past the trampoline\'s HLT (IP relative to CS)');
+  const one = runGuest({ image: `${GUESTS}/devices-smp.bin` });
+  assert.equal(one.out, 'smp: no application processor\n');
+});
+
+test('an MSR made to exit that the CPU implements (EFER) still works when the machine completes it', { skip: existsSync(bench) ? false : `${bench} not present` }, () => {
+  for (const report of [false, true]) {
+    let out = '';
+    const m = new Machine({ image: bench, serialOutput: (b) => { out += String.fromCharCode(b); } });
+    m.partition.setMsrExits([0xc0000080]);
+    if (report) m.setReportedExits([X.X64MsrAccess]);
+    const seen: string[] = [];
+    let stop: MachineStop;
+    for (;;) {
+      stop = m.run(1_000_000);
+      if (stop.kind === 'budget') continue;
+      if (stop.kind !== 'exit') break;
+      seen.push(`${stop.exit.MsrAccess?.AccessInfo.IsWrite ? 'WRMSR' : 'RDMSR'} 0x${stop.exit.MsrAccess?.MsrNumber.toString(16)}`);
+      assert.ok(m.completeExit(stop.vp, stop.exit));
+    }
+    assert.deepEqual(seen, report ? ['RDMSR 0xc0000080', 'WRMSR 0xc0000080'] : []);
+    assert.equal(stop.kind === 'ended' && stop.end.status, 33, 'the guest reached long mode and finished');
+    assert.equal(out.split('\n').length, 5);
+  }
+});
