@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Partition } from '../../src/partition/partition';
-import { HvRegisterName as R, HvStatus, HV_PARTITION_ID_SELF, HV_VP_INDEX_SELF, HvPartitionPrivilege } from '../../src/partition/hvdef';
+import { HvRegisterName as R, HvStatus, HV_PARTITION_ID_SELF, HV_VP_INDEX_SELF, HvPartitionPrivilege, WhvMapGpaRangeFlags as F } from '../../src/partition/hvdef';
 import { REGISTER_TABLE } from '../../src/partition/registers';
 import { u64Value, u128Value } from '../../src/partition/registerValue';
 import { Seg, type VirtualCpu } from '../../src/emulator/vcpu';
@@ -224,6 +224,6 @@ test('from the guest: unreadable input page gives a MemoryAccess exit at the VMC
   assert.deepEqual({ ...c.MemoryAccess!.AccessInfo }, { AccessType: 0, GpaUnmapped: true, GvaValid: false, AsUINT32: 4 });
   assert.equal(c.MemoryAccess!.Gpa, 0x30000n);
   assert.equal(c.VpContext.Rip, BigInt(CODE));
-  p.mapGpaRange(0x30000, 0x2000, 7);
+  p.mapGpaRange(0x30000, 0x2000, F.Read | F.Write | F.Execute);
   assert.equal(guestCall(p, 0x1_0000_0050n, getInput(HV_PARTITION_ID_SELF, HV_VP_INDEX_SELF, [R.Rip])), 1n << 32n);
 });
