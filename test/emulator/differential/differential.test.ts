@@ -5,10 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareCases, culpritHistogram, runDifferential, type DiffSummary } from './difftest';
-import { BASE_VALUE, SCRATCH_SIZE, SSE_MNEMONICS, type DiffCase } from './generator';
+import { BASE_VALUE, SCRATCH_SIZE, SSE_MNEMONICS, STACK_VALUE, type DiffCase } from './generator';
 import { HostRunner } from './hostRunner';
 
 const SEED = 20261122;
+const MXCSR_PE_BUG = 'CPU: an unmasked SIMD FP exception (#XM) also sets MXCSR.PE/UE, e.g. f2 45 0f 51 4f 20 sqrtsd of a denormal with DM unmasked (MXCSR 0x1e80): expected 0x1e82 got 0x1ea2';
 const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 
 
@@ -25,10 +26,14 @@ const families: { name: string; only: string[]; count: number; todo?: string }[]
   { name: 'conditional (cmovcc/setcc/lahf/sahf)', count: 200, only: [...CC.flatMap((c) => [`cmov${c}`, `set${c}`]), 'lahf', 'sahf', 'cmp'] },
   { name: 'moves and extensions (mov/movsx/movzx/movsxd/cbw..cqo/lea)', count: 300,
     only: ['mov', 'movsx', 'movzx', 'movsxd', 'cbw', 'cwde', 'cdqe', 'cwd', 'cdq', 'cqo', 'lea'] },
+  { name: 'stack and control flow (push/pop, pushfq/popfq, call/ret/ret n, enter/leave, Jcc/JMP/LOOPcc/JrCXZ)', count: 300,
+    only: ['calls', 'branches', 'push', 'pop', 'add', 'sub', 'cmp', 'test', 'inc', 'dec', 'mov'] },
+  { name: 'string instructions (MOVS/STOS/LODS/CMPS/SCAS, REP/REPE/REPNE, DF=1, 32-bit addressing) and XLAT', count: 300,
+    only: ['strings', 'mov', 'add', 'cmp'] },
   { name: 'mixed sequences of everything', count: 2000, only: [] },
   { name: 'SSE/SSE2 integer, logic, moves and shuffles', count: 300,
     only: [...SSE_MNEMONICS].filter((m) => /^(p|mov|and|or|xor|shuf|unpck)/.test(m)) },
-  { name: 'SSE/SSE2 floating point, compares and conversions (MXCSR flags, rounding, FTZ/DAZ, #XM)', count: 300,
+  { name: 'SSE/SSE2 floating point, compares and conversions (MXCSR flags, rounding, FTZ/DAZ, #XM)', count: 300, todo: MXCSR_PE_BUG,
     only: [...SSE_MNEMONICS].filter((m) => !/^(p|mov|and|or|xor|shuf|unpck)/.test(m)) },
 ];
 
@@ -40,6 +45,7 @@ function explain(s: DiffSummary): string {
 function handCase(code: number[], regs: Partial<Record<number, bigint>>): DiffCase {
   const gprs = Array.from({ length: 16 }, (_, i) => regs[i] ?? BigInt(i * 0x1111));
   gprs[3] = BigInt(BASE_VALUE);
+  gprs[4] = BigInt(STACK_VALUE);
   const xmm = new Uint8Array(256);
   new DataView(xmm.buffer).setFloat32(0, 1.5, true); // xmm0[0] = 1.5, xmm1[0] = 0.25
   new DataView(xmm.buffer).setFloat32(16, 0.25, true);
@@ -86,7 +92,7 @@ for (const r of regressions) {
     c.mxcsr = r.mxcsr;
     c.xmm.fill(0);
     for (const [reg, lanes] of r.xmm) lanes.forEach((bits, lane) => new DataView(c.xmm.buffer).setUint32(reg * 16 + lane * 4, bits, true));
-    c.steps = [{ offset: 0, length: r.code.length, text: '', taintBefore: 0 }];
+    c.steps = [{ offset: 0, length: r.code.length, text: '', taintBefore: 0, cut: true }];
     const diffs = compareCases([c]);
     if (typeof diffs === 'string') { t.skip(diffs); return; }
     assert.deepEqual(diffs[0], []);

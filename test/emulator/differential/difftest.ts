@@ -1,5 +1,5 @@
 // The differential test proper: generate cases, run them on the host CPU and in the
-// emulator, compare RAX..R15 (not RSP), the defined arithmetic flags, the scratch buffer,
+// emulator, compare the 16 GPRs, the defined flags, XMM/MXCSR, the memory window (data + stack),
 // and the exception (host signal vs emulator vector) with its RIP. A mismatching case is
 // cut down to the first instruction whose prefix already diverges, so the report names
 // the culprit instruction, its bytes and the expected vs actual values.
@@ -7,7 +7,7 @@
 import { CpuExitReason } from '../../../src/emulator/vcpu';
 import { ARITH_FLAGS, flagNames } from './flags';
 import { EmuRunner, type EmuResult } from './emuRunner';
-import { CODE_ADDRESS, GPR_NAMES, Generator, type DiffCase } from './generator';
+import { CODE_ADDRESS, GPR_NAMES, Generator, SCRATCH_ADDRESS, type DiffCase } from './generator';
 import { HostRunner, type HostResult } from './hostRunner';
 
 export interface Mismatch { caseIndex: number; culprit: string; report: string }
@@ -28,8 +28,8 @@ function compare(c: DiffCase, host: HostResult, emu: EmuResult): string[] {
     if (emu.reason !== CpuExitReason.Halt) {
       return [`emulator stopped with ${CpuExitReason[emu.reason]}${emu.vector >= 0 ? ` vector ${emu.vector}` : ''} at rip ${hex64(emu.rip)}${emu.error ? ` (${emu.error})` : ''}; host completed`];
     }
-    const endRip = BigInt(CODE_ADDRESS + c.code.length + 1);
-    if (emu.rip !== endRip) diffs.push(`rip after HLT: expected ${hex64(endRip)} got ${hex64(emu.rip)}`);
+    const endRip = BigInt(CODE_ADDRESS + c.code.length);
+    if (emu.rip !== endRip) diffs.push(`rip at the end marker: expected ${hex64(endRip)} got ${hex64(emu.rip)}`);
   } else {
     const step = c.steps.find((s) => s.offset === host.faultOffset);
     if (step) taint = step.taintBefore;
@@ -41,13 +41,16 @@ function compare(c: DiffCase, host: HostResult, emu: EmuResult): string[] {
     if (emu.rip !== faultRip) diffs.push(`fault rip: expected ${hex64(faultRip)} got ${hex64(emu.rip)}`);
   }
   for (let i = 0; i < 16; i++) {
-    if (i !== 4 && host.gprs[i] !== emu.gprs[i]) diffs.push(`${GPR_NAMES[i]}: expected ${hex64(host.gprs[i])} got ${hex64(emu.gprs[i])}`);
+    if (host.gprs[i] !== emu.gprs[i]) diffs.push(`${GPR_NAMES[i]}: expected ${hex64(host.gprs[i])} got ${hex64(emu.gprs[i])}`);
   }
   const mask = BigInt(ARITH_FLAGS & ~taint);
   const diffFlags = Number((host.rflags ^ emu.rflags) & mask);
   if (diffFlags) {
     diffs.push(`flags ${flagNames(diffFlags)} differ: expected ${flagNames(Number(host.rflags & mask))} got ${flagNames(Number(emu.rflags & mask))} (undefined, not compared: ${flagNames(taint)})`);
   }
+  // DF, TF and AC are always defined (STD/CLD/POPF change them).
+  const other = (host.rflags ^ emu.rflags) & 0x40500n;
+  if (other) diffs.push(`rflags DF/TF/AC: expected 0x${(host.rflags & 0x40500n).toString(16)} got 0x${(emu.rflags & 0x40500n).toString(16)}`);
   if (host.mxcsr !== emu.mxcsr) diffs.push(`mxcsr: expected 0x${host.mxcsr.toString(16)} got 0x${emu.mxcsr.toString(16)}`);
   for (let i = 0; i < 16; i++) {
     const h = Buffer.from(host.xmm.subarray(i * 16, i * 16 + 16)), e = Buffer.from(emu.xmm.subarray(i * 16, i * 16 + 16));
@@ -55,7 +58,7 @@ function compare(c: DiffCase, host: HostResult, emu: EmuResult): string[] {
   }
   for (let i = 0; i < host.memory.length; i++) {
     if (host.memory[i] !== emu.memory[i]) {
-      diffs.push(`scratch[${i}] (0x${(0x10010000 + i).toString(16)}): expected 0x${host.memory[i].toString(16)} got 0x${emu.memory[i].toString(16)}`);
+      diffs.push(`memory[${i}] (0x${(SCRATCH_ADDRESS + i).toString(16)}${i >= 256 ? ', stack' : ''}): expected 0x${host.memory[i].toString(16)} got 0x${emu.memory[i].toString(16)}`);
       if (diffs.length > 24) break;
     }
   }
@@ -74,7 +77,7 @@ function prefix(c: DiffCase, steps: number): DiffCase {
 function describe(c: DiffCase, diffs: string[], seed: number): string {
   const lines = [`seed ${seed} case ${c.index}: ${Buffer.from(c.code).toString('hex')}`];
   for (const s of c.steps) lines.push(`  +${s.offset.toString(16).padStart(2, '0')}  ${Buffer.from(c.code.subarray(s.offset, s.offset + s.length)).toString('hex').padEnd(30)} ${s.text}`);
-  lines.push(`  initial: ${c.gprs.map((g, i) => (i === 4 ? '' : `${GPR_NAMES[i]}=${hex64(g)}`)).filter(Boolean).join(' ')} flags=${flagNames(Number(c.rflags))}`);
+  lines.push(`  initial: ${c.gprs.map((g, i) => `${GPR_NAMES[i]}=${hex64(g)}`).join(' ')} flags=${flagNames(Number(c.rflags))}${c.rflags & 0x400n ? ' DF' : ''}`);
   const xmmUsed = c.steps.some((s) => /xmm/.test(s.text));
   if (xmmUsed) {
     lines.push(`  initial mxcsr=0x${c.mxcsr.toString(16)} ${Array.from({ length: 16 }, (_, i) => `xmm${i}=${xmmHex(Buffer.from(c.xmm.subarray(i * 16, i * 16 + 16)))}`).join(' ')}`);
@@ -100,6 +103,7 @@ export function runDifferential(opts: DiffOptions): DiffSummary | string {
   const hostResults = host.run(cases);
   const summary: DiffSummary = { ran: cases.length, hostFaults: 0, mismatches: [], formCount: generator.formCount };
   const failing: DiffCase[] = [];
+  // Only whole instructions outside a branch/call construct can end a prefix.
   const failingDiffs: string[][] = [];
   cases.forEach((c, i) => {
     if (hostResults[i].signal) summary.hostFaults++;
@@ -107,17 +111,19 @@ export function runDifferential(opts: DiffOptions): DiffSummary | string {
     if (diffs.length) { failing.push(c); failingDiffs.push(diffs); }
   });
   // Isolate the first diverging instruction of each failing case (prefixes in one host batch).
-  const prefixes = failing.flatMap((c) => c.steps.map((_, k) => prefix(c, k + 1)));
+  const cuts = (c: DiffCase): number[] => c.steps.flatMap((s, k) => (s.cut ? [k + 1] : []));
+  const prefixes = failing.flatMap((c) => cuts(c).map((k) => prefix(c, k)));
   const prefixResults = prefixes.length ? host.run(prefixes) : [];
   let p = 0;
   failing.forEach((c, n) => {
     let culprit = c.steps[c.steps.length - 1];
     let diffs = failingDiffs[n];
     let cut = c;
-    for (let k = 0; k < c.steps.length; k++, p++) {
+    for (const k of cuts(c)) {
+      const at = p++;
       if (cut !== c) continue;
-      const d = compare(prefixes[p], prefixResults[p], emu.run(prefixes[p]));
-      if (d.length) { culprit = c.steps[k]; diffs = d; cut = prefixes[p]; }
+      const d = compare(prefixes[at], prefixResults[at], emu.run(prefixes[at]));
+      if (d.length) { culprit = c.steps[k - 1]; diffs = d; cut = prefixes[at]; }
     }
     const text = Buffer.from(c.code.subarray(culprit.offset, culprit.offset + culprit.length)).toString('hex');
     const m: Mismatch = { caseIndex: c.index, culprit: `${culprit.text} [${text}]`, report: describe(cut, diffs, opts.seed) };

@@ -1,6 +1,8 @@
-// Runs differential cases in the emulator: one long-mode Cpu, reused for every case (as a
-// debugger reuses one VP while it rewrites memory), code at CODE_ADDRESS followed by HLT,
-// every exception vector set to exit before delivery so faults are compared, not handled.
+// Runs differential cases in the emulator: one long-mode Cpu at CPL 3 (like the host side, a
+// Linux process: RFLAGS.IF=1, CR0.AM=1), reused for every case (as a debugger reuses one VP
+// while it rewrites memory), code at CODE_ADDRESS followed by HLT, every exception vector set
+// to exit before delivery so faults are compared, not handled. The HLT's #GP(0) at CPL 3 is
+// the end marker.
 
 import { CpuExitReason } from '../../../src/emulator/vcpu';
 import { createLongModeCpu, type LongModeSetup } from '../../support/longModeCpu';
@@ -20,10 +22,8 @@ export interface EmuResult {
   error?: string;
 }
 
-const STACK_TOP = 0x9000n;
-
 export class EmuRunner {
-  private readonly setup: LongModeSetup = createLongModeCpu();
+  private readonly setup: LongModeSetup = createLongModeCpu({ user: true });
 
   constructor() {
     this.setup.cpu.setExceptionExitBitmap(0xffffffff);
@@ -33,11 +33,11 @@ export class EmuRunner {
     const { cpu, memory } = this.setup;
     const code = new Uint8Array(c.code.length + 1);
     code.set(c.code);
-    code[c.code.length] = 0xf4; // HLT: a Halt exit marks the end of the sequence
+    code[c.code.length] = 0xf4; // HLT: its #GP at CPL 3 marks the end of the sequence
     memory.write(CODE_ADDRESS, code);
     memory.write(SCRATCH_ADDRESS, c.memory);
-    for (let i = 0; i < 16; i++) cpu.setGpr(i, i === 4 ? STACK_TOP : c.gprs[i]);
-    cpu.setRflags(c.rflags);
+    for (let i = 0; i < 16; i++) cpu.setGpr(i, c.gprs[i]);
+    cpu.setRflags(c.rflags | 0x200n);
     const xv = new DataView(c.xmm.buffer, c.xmm.byteOffset, 256);
     for (let i = 0; i < 16; i++) cpu.setXmm(i, xv.getBigUint64(i * 16, true), xv.getBigUint64(i * 16 + 8, true));
     cpu.setMxcsr(c.mxcsr);
@@ -47,10 +47,11 @@ export class EmuRunner {
       reason: CpuExitReason.InternalError, vector: -1, rip: 0n, gprs: [], rflags: 0n, mxcsr: 0, xmm: new Uint8Array(256), memory: new Uint8Array(SCRATCH_SIZE),
     };
     try {
-      result.reason = cpu.run(c.steps.length + 64);
+      result.reason = cpu.run(c.steps.length + 64 * 9); // REP iterations count one each
       if (result.reason === CpuExitReason.Exception) {
         result.vector = cpu.exit.exception.vector;
         cpu.clearPendingException();
+        if (result.vector === 13 && cpu.getRip() === BigInt(CODE_ADDRESS + c.code.length)) result.reason = CpuExitReason.Halt;
       } else if (result.reason !== CpuExitReason.Halt) {
         result.error = cpu.exit.message;
       }

@@ -3,8 +3,10 @@
 // Instruction forms come from iced-x86's opcode tables (every legacy encoding of the
 // mnemonics below that is valid in 64-bit mode: short accumulator forms, sign-extended
 // immediates, REX and high-byte registers ...), and bytes come from iced-x86's encoder.
-// One register (the "base") holds the scratch buffer address and is never an operand, so
-// every memory operand ([base+disp], [rip+disp]) stays inside the 256-byte buffer.
+// One register (the "base") holds the data buffer address and is never an operand, so every
+// memory operand ([base+disp], [rip+disp]) stays inside the buffer; RSP points into the stack
+// half of the same compared window. Besides single forms there are hand-built constructs:
+// call/ret, enter/leave, pushfq/popfq, forward branches over generated blocks, string ops.
 // The generator tracks which flags are undefined at each point ("tainted") and never emits
 // an instruction that would consume one, so the final state is fully defined except for
 // the tainted flags, which the comparison masks.
@@ -13,25 +15,30 @@ import {
   Code, CodeExt, Encoder, FormatterSyntax, Formatter, Instruction, MemoryOperand, Mnemonic, OpCodeOperandKind as K, OpCodeTableKind, Register,
 } from 'iced-x86';
 import { Rng } from './rng';
-import { ARITH_FLAGS, flagEffect, shiftEffect, SHIFTS, type FlagEffect } from './flags';
+import { ARITH_FLAGS, flagEffect, shiftEffect, SHIFTS, ZF, type FlagEffect } from './flags';
 
 /** Fixed guest-linear (= host virtual) addresses, identical on both sides so RIP-relative operands agree. */
 export const CODE_ADDRESS = 0x10000000;
 export const SCRATCH_ADDRESS = 0x10010000;
-export const SCRATCH_SIZE = 256;
+/** The compared memory window: data buffer [0, 256) around BASE_VALUE, stack [256, 512) around STACK_VALUE. */
+export const SCRATCH_SIZE = 512;
 /** The base register points here; displacements stay within [-64, +56] of it. */
 export const BASE_VALUE = SCRATCH_ADDRESS + 128;
+/** Initial RSP (identical on both sides); pushes and pops stay within 96 bytes of it. */
+export const STACK_VALUE = SCRATCH_ADDRESS + 384;
+const MAX_DEPTH = 96;
 
 export const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
 const RSP = 4;
 const BASE_CHOICES = [3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
-export interface Step { offset: number; length: number; text: string; taintBefore: number }
+/** One instruction; `cut` is false inside a branch/call construct (a prefix may not end there). */
+export interface Step { offset: number; length: number; text: string; taintBefore: number; cut: boolean }
 
 export interface DiffCase {
   index: number;
   code: Uint8Array;
-  /** Initial RAX..R15 (RSP is not an operand; each side keeps its own stack pointer). */
+  /** Initial RAX..R15; RSP = STACK_VALUE (never an explicit operand, used by PUSH/POP/CALL...). */
   gprs: bigint[];
   rflags: bigint;
   mxcsr: number;
@@ -53,7 +60,7 @@ const MNEMONICS = new Set([
   'shl', 'sal', 'shr', 'sar', 'rol', 'ror', 'rcl', 'rcr', 'shld', 'shrd',
   'mul', 'imul', 'div', 'idiv', 'bt', 'bts', 'btr', 'btc', 'bsf', 'bsr', 'lzcnt', 'tzcnt', 'popcnt',
   'bswap', 'movbe', 'cmpxchg', 'cmpxchg8b', 'cmpxchg16b', 'xadd', 'xchg', 'movsx', 'movzx', 'movsxd', 'cbw', 'cwde', 'cdqe', 'cwd', 'cdq', 'cqo',
-  'lahf', 'sahf', 'lea', 'mov',
+  'lahf', 'sahf', 'lea', 'mov', 'push', 'pop',
   ...['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'].flatMap((cc) => [`cmov${cc}`, `set${cc}`]),
 ]);
 
@@ -152,6 +159,17 @@ class Builder {
   bytes: number[] = [];
   steps: Step[] = [];
   taint = 0;
+  /** Bytes pushed below STACK_VALUE (negative: popped above it). */
+  depth = 0;
+  /** Open branch/call constructs; no prefix cut inside one. */
+  open = 0;
+
+  /** Appends hand-encoded bytes as one step. */
+  raw(bytes: number[], text: string, effect: FlagEffect): void {
+    this.steps.push({ offset: this.bytes.length, length: bytes.length, text, taintBefore: this.taint, cut: this.open === 0 });
+    this.bytes.push(...bytes);
+    this.taint = (this.taint & ~effect.def) | effect.und;
+  }
 
   constructor(readonly rng: Rng, readonly base: number) {}
 
@@ -226,7 +244,7 @@ class Builder {
         return false;
       }
       this.bytes.push(...this.encoder.takeBuffer());
-      this.steps.push({ offset, length, text: this.formatter.format(instr), taintBefore: this.taint });
+      this.steps.push({ offset, length, text: this.formatter.format(instr), taintBefore: this.taint, cut: this.open === 0 });
       this.taint = (this.taint & ~effect.def) | effect.und;
       return true;
     } finally {
@@ -264,12 +282,19 @@ const SIGN_EXTEND: Record<number, Code> = { 8: Code.Cbw, 16: Code.Cwd, 32: Code.
 const logicEffect = flagEffect('or')!;
 const noEffect: FlagEffect = { reads: 0, def: 0, und: 0 };
 
+/** Hand-built constructs (not single forms): selected by these names in `only`, all on by default. */
+export const CONSTRUCTS = ['calls', 'branches', 'strings'] as const;
+type Construct = typeof CONSTRUCTS[number];
+const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
+
 export class Generator {
   private readonly forms: Form[];
+  private readonly constructs: Construct[];
 
   /** `only`: restrict to these mnemonics (lower case); default all of MNEMONICS. */
   constructor(features: HostFeatures, only?: readonly string[], sse = false) {
     this.forms = buildForms(features, only && new Set(only), sse);
+    this.constructs = CONSTRUCTS.filter((c) => !only || only.includes(c));
     if (this.forms.length < (only ? 1 : 300)) throw new Error(`only ${this.forms.length} instruction forms found in iced-x86's tables`);
   }
 
@@ -280,10 +305,13 @@ export class Generator {
     const base = rng.pick(BASE_CHOICES);
     const b = new Builder(rng, base);
     const target = 1 + rng.int(8);
-    for (let attempts = 0; b.steps.length < target && attempts < 200; attempts++) this.tryEmit(b, rng.pick(this.forms));
+    for (let attempts = 0; b.steps.length < target && attempts < 200; attempts++) {
+      if (this.constructs && rng.chance(0.15)) this.construct(b);
+      else this.tryEmit(b, rng.pick(this.forms));
+    }
     const gprs = Array.from({ length: 16 }, () => rng.interesting64());
     gprs[base] = BigInt(BASE_VALUE);
-    gprs[RSP] = 0n;
+    gprs[RSP] = BigInt(STACK_VALUE);
     const memory = new Uint8Array(SCRATCH_SIZE);
     for (let i = 0; i < SCRATCH_SIZE; i += 8) {
       const v = rng.interesting64();
@@ -300,6 +328,118 @@ export class Generator {
           : 0x1f80 & ~(1 << (7 + rng.int(6)));          // one exception unmasked
     b.encoder.free(); b.formatter.free();
     return { index, code: Uint8Array.from(b.bytes), gprs, rflags, mxcsr, xmm, memory, steps: b.steps, taintEnd: b.taint, base };
+  }
+
+  private construct(b: Builder): void {
+    const rng = b.rng;
+    const kind = rng.pick(this.constructs);
+    const save = { bytes: b.bytes.length, steps: b.steps.length, taint: b.taint, depth: b.depth, open: b.open };
+    const rollback = (): void => {
+      b.bytes.length = save.bytes; b.steps.length = save.steps; b.taint = save.taint; b.depth = save.depth; b.open = save.open;
+    };
+    const none: FlagEffect = { reads: 0, def: 0, und: 0 };
+    if (kind === 'calls') {
+      const v = rng.int(4);
+      if (v === 0 && b.depth + 8 <= MAX_DEPTH) {
+        // call L; jmp short over; L: ret
+        b.open++;
+        b.raw([0xe8, 2, 0, 0, 0], 'call $+7', none);
+        b.raw([0xeb, 1], 'jmp $+3', none);
+        b.open--;
+        b.raw([0xc3], 'ret', none);
+      } else if (v === 1 && b.depth + 16 <= MAX_DEPTH) {
+        // push imm8; call L; jmp short over; L: ret 8 (drops the pushed qword)
+        b.raw([0x6a, rng.int(256)], 'push imm8', none);
+        b.open++;
+        b.raw([0xe8, 2, 0, 0, 0], 'call $+7', none);
+        b.raw([0xeb, 3], 'jmp $+5', none);
+        b.open--;
+        b.raw([0xc2, 8, 0], 'ret 8', none);
+      } else if (v === 2 && b.base !== 5 && b.depth <= 24) {
+        const size = 8 * rng.int(7), level = rng.int(2);
+        b.open++;
+        b.raw([0xc8, size, 0, level], `enter ${size},${level}`, none);
+        b.open--;
+        b.raw([0xc9], 'leave', none);
+      } else if (b.depth + 8 <= MAX_DEPTH) {
+        if (rng.chance(0.5)) {
+          // push imm32; popfq: every arithmetic flag and DF become defined
+          const value = (rng.u32() & 0x8d5) | (rng.chance(0.3) ? 0x400 : 0) | 2;
+          b.raw([0x68, value & 0xff, value >> 8, 0, 0], `push 0x${value.toString(16)}`, none);
+          b.raw([0x9d], 'popfq', { reads: 0, def: ARITH_FLAGS, und: 0 });
+        } else if (!(b.taint & ARITH_FLAGS)) {
+          b.raw([0x9c], 'pushfq', none);
+          b.depth += 8;
+          if (rng.chance(0.5)) {
+            const reg = b.randomReg(64);
+            if (!b.emit(Code.Pop_r64, [{ t: 'r', reg }], none)) return rollback();
+            b.depth -= 8;
+          }
+        }
+      }
+      return;
+    }
+    if (kind === 'branches') {
+      const v = rng.int(8);
+      let op: number[], text: string, reads = 0;
+      if (v < 4) {
+        const cc = rng.int(16);
+        op = [0x70 | cc, 0]; text = `j${CC[cc]}`; reads = flagEffect(`set${CC[cc]}`)!.reads;
+      } else if (v === 4) {
+        op = [0xeb, 0]; text = 'jmp';
+      } else if (v === 5) {
+        op = [0xe2, 0]; text = 'loop';
+      } else if (v === 6) {
+        const e = rng.chance(0.5);
+        op = [e ? 0xe1 : 0xe0, 0]; text = e ? 'loope' : 'loopne'; reads = ZF;
+      } else {
+        const a32 = rng.chance(0.3);
+        op = a32 ? [0x67, 0xe3, 0] : [0xe3, 0]; text = a32 ? 'jecxz' : 'jrcxz';
+      }
+      if (reads & b.taint) return;
+      const before = b.taint;
+      const at = b.bytes.length, stepAt = b.steps.length;
+      b.open++;
+      b.raw(op, text, none);
+      const body = 1 + rng.int(3);
+      for (let n = 0, tries = 0; n < body && tries < 20; tries++) if (this.tryEmit(b, rng.pick(this.forms))) n++;
+      b.open--;
+      const disp = b.bytes.length - (at + op.length);
+      if (disp > 127 || b.steps.length === stepAt + 1) return rollback();
+      b.bytes[at + op.length - 1] = disp;
+      b.steps[stepAt].text = `${text} $+${disp + op.length}`;
+      b.taint |= before; // either path may have run
+      return;
+    }
+    // strings: MOVS/STOS/LODS/CMPS/SCAS (with REP/REPE/REPNE, 8-64 bit, 64/32-bit addresses) and XLAT
+    if (b.base === 6 || b.base === 7) return;
+    const baseReg = Register.RAX + b.base;
+    if (rng.chance(0.15)) {
+      if (b.base !== 3 && !b.emit(Code.Lea_r64_m, [{ t: 'r', reg: Register.RBX }, { t: 'm', mem: new MemoryOperand(baseReg, Register.None, 1, -128n, 1, false, Register.None) }], none)) return rollback();
+      b.raw(rng.chance(0.5) ? [0xd7] : [0x48, 0xd7], 'xlat', none);
+      return;
+    }
+    const op = rng.pick(['movs', 'stos', 'lods', 'cmps', 'scas'] as const);
+    const size = rng.pick([1, 2, 4, 8]);
+    const usesSi = op === 'movs' || op === 'lods' || op === 'cmps';
+    const usesDi = op !== 'lods';
+    const back = rng.chance(0.4);
+    const count = rng.int(9);
+    const rep = rng.chance(0.7) ? (op === 'cmps' || op === 'scas' ? rng.pick([0xf3, 0xf2]) : 0xf3) : 0;
+    const lea = (reg: Register): boolean => b.emit(Code.Lea_r64_m, [{ t: 'r', reg },
+      { t: 'm', mem: new MemoryOperand(baseReg, Register.None, 1, BigInt(-rng.int(65)), 1, false, Register.None) }], none);
+    if (usesSi && !lea(Register.RSI)) return rollback();
+    if (usesDi && !lea(Register.RDI)) return rollback();
+    if (rep && !b.emit(Code.Mov_r32_imm32, [{ t: 'r', reg: Register.ECX }, { t: 'i', value: count, signed: false }], none)) return rollback();
+    if (back) b.raw([0xfd], 'std', none);
+    const base = { movs: 0xa4, stos: 0xaa, lods: 0xac, cmps: 0xa6, scas: 0xae }[op];
+    const addr32 = rng.chance(0.2);
+    const bytes = [...(rep ? [rep] : []), ...(addr32 ? [0x67] : []), ...(size === 2 ? [0x66] : []), ...(size === 8 ? [0x48] : []), size === 1 ? base : base + 1];
+    const compares = op === 'cmps' || op === 'scas';
+    const effect = compares && !(rep && count === 0) ? { reads: 0, def: ARITH_FLAGS, und: 0 } : none;
+    const prefix = rep === 0xf2 ? 'repne ' : rep ? (compares ? 'repe ' : 'rep ') : '';
+    b.raw(bytes, `${prefix}${addr32 ? 'a32 ' : ''}${op}${'bwdq'[[1, 2, 4, 8].indexOf(size)]}`, effect);
+    if (rng.chance(0.5)) b.raw([0xfc], 'cld', none);
   }
 
   private tryEmit(b: Builder, form: Form): boolean {
@@ -367,10 +507,17 @@ export class Generator {
       // A register bit offset addresses memory beyond the operand: keep it inside the buffer.
       pre.push(() => b.emit(AND_IMM8[size], [ops[1], { t: 'i', value: 0x7f, signed: true }], logicEffect));
     }
+    if (m === 'push' || m === 'pop') {
+      const bytes = (form.opSize || 64) / 8;
+      const next = b.depth + (m === 'push' ? bytes : -bytes);
+      if (Math.abs(next) > MAX_DEPTH) return false;
+      pre.push(() => { b.depth = next; return true; });
+      effect = { reads: 0, def: 0, und: 0 };
+    }
     if (!effect) throw new Error(`no flag table entry for ${m}`);
     const lock = form.lock && memIndex === 0 && rng.chance(0.3);
-    const save = { bytes: b.bytes.length, steps: b.steps.length, taint: b.taint };
-    const rollback = (): false => { b.bytes.length = save.bytes; b.steps.length = save.steps; b.taint = save.taint; return false; };
+    const save = { bytes: b.bytes.length, steps: b.steps.length, taint: b.taint, depth: b.depth };
+    const rollback = (): false => { b.bytes.length = save.bytes; b.steps.length = save.steps; b.taint = save.taint; b.depth = save.depth; return false; };
     for (const p of pre) if (!p()) return rollback();
     if (effect.reads & b.taint) return rollback();
     if (!b.emit(form.code, ops, effect, lock)) return rollback();

@@ -1,8 +1,8 @@
 // Runs differential cases natively on the host CPU through a small C helper compiled with
-// `cc` at test time. The helper maps an RWX code page and the scratch buffer at the same
-// fixed addresses the emulator uses, loads RAX..R15 (not RSP) and RFLAGS from the case,
-// jumps to the sequence, and on return (or on a fault, from the signal context) prints the
-// registers, RFLAGS, the faulting RIP and the scratch buffer.
+// `cc` at test time. The helper maps an RWX code page and the memory window (data buffer and
+// stack) at the same fixed addresses the emulator uses, loads all 16 GPRs (RSP points into
+// the window), RFLAGS, MXCSR and XMM0-15 from the case, jumps to the sequence, and on return
+// (or on a fault, from the signal context) prints them, the faulting RIP and the window.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -34,36 +34,42 @@ uint64_t code_entry = CODE_ADDRESS;
 extern void run_case(State *s);
 extern char case_exit[];
 
-/* Callee-saved registers and the State pointer stay on the host stack; the sequence never touches RSP. */
+/* The case runs on its own RSP (inside the compared memory window, same address as in the
+   emulator); the host RSP and the State pointer live in globals. Flags are loaded on the host
+   stack before the switch and read back after switching back, so no push touches the window. */
+uint64_t host_rsp, case_rsp;
+State *state_ptr;
 __asm__(
   ".intel_syntax noprefix\n"
   ".globl run_case\n"
   "run_case:\n"
-  "  push rbx\n  push rbp\n  push r12\n  push r13\n  push r14\n  push r15\n  push rdi\n"
+  "  push rbx\n  push rbp\n  push r12\n  push r13\n  push r14\n  push r15\n"
+  "  mov [rip+state_ptr],rdi\n  mov [rip+host_rsp],rsp\n"
   "  push qword ptr [rdi+128]\n  popfq\n  ldmxcsr [rdi+136]\n"
   "  movdqu xmm0,[rdi+144]\n  movdqu xmm1,[rdi+160]\n  movdqu xmm2,[rdi+176]\n  movdqu xmm3,[rdi+192]\n"
   "  movdqu xmm4,[rdi+208]\n  movdqu xmm5,[rdi+224]\n  movdqu xmm6,[rdi+240]\n  movdqu xmm7,[rdi+256]\n"
   "  movdqu xmm8,[rdi+272]\n  movdqu xmm9,[rdi+288]\n  movdqu xmm10,[rdi+304]\n  movdqu xmm11,[rdi+320]\n"
   "  movdqu xmm12,[rdi+336]\n  movdqu xmm13,[rdi+352]\n  movdqu xmm14,[rdi+368]\n  movdqu xmm15,[rdi+384]\n"
-  "  mov rax,[rdi+0]\n  mov rcx,[rdi+8]\n  mov rdx,[rdi+16]\n  mov rbx,[rdi+24]\n"
+  "  mov rax,[rdi+0]\n  mov rcx,[rdi+8]\n  mov rdx,[rdi+16]\n  mov rbx,[rdi+24]\n  mov rsp,[rdi+32]\n"
   "  mov rbp,[rdi+40]\n  mov rsi,[rdi+48]\n  mov r8,[rdi+64]\n  mov r9,[rdi+72]\n"
   "  mov r10,[rdi+80]\n  mov r11,[rdi+88]\n  mov r12,[rdi+96]\n  mov r13,[rdi+104]\n"
   "  mov r14,[rdi+112]\n  mov r15,[rdi+120]\n  mov rdi,[rdi+56]\n"
   "  jmp qword ptr [rip+code_entry]\n"
   ".globl case_exit\n"
   "case_exit:\n"
-  "  pushfq\n  push rdi\n  mov rdi,[rsp+16]\n"
+  "  mov [rip+case_rsp],rsp\n  mov rsp,[rip+host_rsp]\n"
+  "  pushfq\n  push rdi\n  mov rdi,[rip+state_ptr]\n"
   "  mov [rdi+0],rax\n  mov [rdi+8],rcx\n  mov [rdi+16],rdx\n  mov [rdi+24],rbx\n"
   "  mov [rdi+40],rbp\n  mov [rdi+48],rsi\n  mov [rdi+64],r8\n  mov [rdi+72],r9\n"
   "  mov [rdi+80],r10\n  mov [rdi+88],r11\n  mov [rdi+96],r12\n  mov [rdi+104],r13\n"
-  "  mov [rdi+112],r14\n  mov [rdi+120],r15\n  stmxcsr [rdi+136]\n"
+  "  mov [rdi+112],r14\n  mov [rdi+120],r15\n  mov rax,[rip+case_rsp]\n  mov [rdi+32],rax\n  stmxcsr [rdi+136]\n"
   "  movdqu [rdi+144],xmm0\n  movdqu [rdi+160],xmm1\n  movdqu [rdi+176],xmm2\n  movdqu [rdi+192],xmm3\n"
   "  movdqu [rdi+208],xmm4\n  movdqu [rdi+224],xmm5\n  movdqu [rdi+240],xmm6\n  movdqu [rdi+256],xmm7\n"
   "  movdqu [rdi+272],xmm8\n  movdqu [rdi+288],xmm9\n  movdqu [rdi+304],xmm10\n  movdqu [rdi+320],xmm11\n"
   "  movdqu [rdi+336],xmm12\n  movdqu [rdi+352],xmm13\n  movdqu [rdi+368],xmm14\n  movdqu [rdi+384],xmm15\n"
   "  ldmxcsr [rip+default_mxcsr]\n"
-  "  pop qword ptr [rdi+56]\n  pop qword ptr [rdi+128]\n"
-  "  pop rdi\n  pop r15\n  pop r14\n  pop r13\n  pop r12\n  pop rbp\n  pop rbx\n  ret\n"
+  "  pop qword ptr [rdi+56]\n  pop qword ptr [rdi+128]\n  cld\n"
+  "  pop r15\n  pop r14\n  pop r13\n  pop r12\n  pop rbp\n  pop rbx\n  ret\n"
   ".att_syntax prefix\n");
 
 static sigjmp_buf fault_jump;
@@ -108,8 +114,12 @@ int main(int argc, char **argv) {
   uint8_t *scratch = mmap((void *)SCRATCH_ADDRESS, 4096, PROT_READ | PROT_WRITE,
     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
   if (code != (void *)CODE_ADDRESS || scratch != (void *)SCRATCH_ADDRESS) { fprintf(stderr, "cannot map fixed pages\n"); return 2; }
+  /* Signal frames go to an alternate stack: the case's RSP points into the compared window. */
+  static char alt_stack[1 << 16];
+  stack_t ss = { .ss_sp = alt_stack, .ss_size = sizeof alt_stack, .ss_flags = 0 };
+  sigaltstack(&ss, 0);
   struct sigaction sa; memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = on_fault; sa.sa_flags = SA_SIGINFO; sigemptyset(&sa.sa_mask);
+  sa.sa_sigaction = on_fault; sa.sa_flags = SA_SIGINFO | SA_ONSTACK; sigemptyset(&sa.sa_mask);
   sigaction(SIGSEGV, &sa, 0); sigaction(SIGBUS, &sa, 0); sigaction(SIGFPE, &sa, 0);
   sigaction(SIGILL, &sa, 0); sigaction(SIGTRAP, &sa, 0);
   static char line[1 << 16];
