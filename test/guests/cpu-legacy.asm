@@ -1,4 +1,5 @@
-; cpu-legacy: 32-bit protected mode — a 32-bit IDT, #OF (INTO) and #BR (BOUND), ring 3
+; cpu-legacy: 32-bit protected mode — a 32-bit IDT, #OF (INTO), #BR (BOUND), #TS (a call
+; gate to ring 1 whose TSS stack selector is invalid), ring 3
 ; through IRETD with the TSS32 SS0:ESP0 stack switch, a call gate with a parameter copy, a
 ; conforming code segment, SYSENTER/SYSEXIT, and paging without long mode: 32-bit paging
 ; (4 KiB and 4 MiB PSE pages) and PAE paging (2 MiB pages, NX) with #PF error codes.
@@ -125,6 +126,15 @@ start:
         shr eax, 16
         mov [gdt_callgate + 6], ax
         mov [gdt_callgate_param + 6], ax
+        ; 0xB8: DPL 3 gate to ring-1 code, whose stack (TSS.SS1 = 0x10, RPL 0 != 1) is invalid: #TS
+        mov eax, call_gate_target
+        mov [gdt_callgate_ring1], ax
+        mov word [gdt_callgate_ring1 + 2], 0xB0
+        mov word [gdt_callgate_ring1 + 4], 0xEC00
+        shr eax, 16
+        mov [gdt_callgate_ring1 + 6], ax
+        mov dword [tss32 + 12], 0x8a000 ; ESP1
+        mov dword [tss32 + 16], 0x10    ; SS1
 
         PRINT32 "32-bit protected mode", 10
         BEGIN32 "into with OF=1", .into1
@@ -501,6 +511,7 @@ user_main:
         EXPECT3 "ring 3 read of a supervisor page", mov eax, [VA]
         EXPECT3 "cli in ring 3", cli
         EXPECT3 "int 41h to a DPL 0 gate", int 0x41
+        EXPECT3 "call gate to ring 1 with TSS.SS1 RPL 0", call 0xB8:0
         int 0x82
 user_param_gate:
         mov ax, 0x83
