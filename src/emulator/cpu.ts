@@ -116,6 +116,8 @@ export class Cpu implements VirtualCpu, MemoryListener {
   private cancelRequested = false;
   /** Instruction count at which an STI/MOV SS interrupt shadow ends (shadow active while icount equals it). */
   shadowUntil = -1;
+  /** Same for the MOV SS / POP SS blocking of debug traps. */
+  debugShadowUntil = -1;
   faultVec = 0;
   faultCode = 0;
   faultHasCode = false;
@@ -929,7 +931,8 @@ export class Cpu implements VirtualCpu, MemoryListener {
     this.icount++;
     this.flags &= ~RF;
     let dr6 = 0;
-    if (tf) dr6 |= 0x4000;
+    // MOV SS / POP SS hold the single-step trap until after the next instruction.
+    if (tf && this.debugShadowUntil !== this.icount) dr6 |= 0x4000;
     if (this.dataBreakHits) dr6 |= this.dataBreakHits;
     this.slowStep = (this.flags & TF) !== 0 || (this.dr7 & 0xff) !== 0;
     // #DB is a trap here: RIP already points past the instruction.

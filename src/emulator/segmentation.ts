@@ -97,7 +97,7 @@ export function movSreg(c: Cpu, d: Insn): void {
   if (d.reg === Seg.CS || d.reg > 5) c.ud();
   const sel = rdRm(c, d, 2);
   loadSegment(c, d.reg, sel);
-  if (d.reg === Seg.SS) c.shadowUntil = c.icount + 1;
+  if (d.reg === Seg.SS) c.shadowUntil = c.debugShadowUntil = c.icount + 1;
 }
 
 /** MOV r/m, Sreg (8C): a register destination gets the zero-extended selector. */
@@ -117,7 +117,7 @@ export function popSreg(c: Cpu, d: Insn): void {
   const v = c.peekStack(d.os, 0);
   loadSegment(c, d.op, v & 0xffff);
   c.addSp(d.os);
-  if (d.op === Seg.SS) c.shadowUntil = c.icount + 1;
+  if (d.op === Seg.SS) c.shadowUntil = c.debugShadowUntil = c.icount + 1;
 }
 
 /** LDS/LES/LSS/LFS/LGS reg, m16:16|32|64 (segment in op). */
