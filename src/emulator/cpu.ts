@@ -943,6 +943,7 @@ export class Cpu implements VirtualCpu, MemoryListener {
   /** Finds (or builds) the decoded block at the current RIP. */
   private getBlock(): Block {
     let lo: number, hi: number;
+    if (this.flags & VM) this.unsupported('virtual-8086 mode is not emulated');
     if (this.long64) { lo = this.ripLo; hi = this.ripHi; } else {
       if ((this.ripLo >>> 0) > this.segLimit[Seg.CS]) this.gp(0);
       lo = (this.segBaseLo[Seg.CS] + this.ripLo) | 0; hi = 0;

@@ -130,3 +130,11 @@ test('MOV to SS inhibits interrupts and debug traps for one instruction', () => 
   assert.equal(c.getRip(), BigInt(CODE + 7)); // the trap after MOV SS is held until after the NOP
   assert.equal(c.getSegment(Seg.SS).selector, SEL.data);
 });
+
+test('virtual-8086 mode stops with an UnsupportedFeature exit', () => {
+  const c = makeCpu('prot32', [0x90]);
+  c.setRflags(0x20002n);
+  assert.equal(c.getMode(), 'v8086');
+  assert.equal(runToExit(c), CpuExitReason.UnsupportedFeature);
+  assert.match(c.exit.message, /virtual-8086/);
+});
