@@ -24,9 +24,11 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
     ...machineOptions(args.positionals[0], args),
     serialOutput: (b) => { out.push(b); if (b === 10 || out.length >= 4096) flush(); },
   });
+  // stdin feeds COM1's receiver (a terminal line by line, as typed).
   const stdin = process.stdin;
   const feed = (d: Buffer) => machine.uart.feed(d);
-  if (!stdin.isTTY) { stdin.on('data', feed); stdin.on('error', () => {}); }
+  stdin.on('data', feed);
+  stdin.on('error', () => {});
   try {
     const r = await runToEnd(machine, {
       maxInstructions: args.options.get('max-instructions') as number | undefined,
@@ -46,6 +48,7 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
   } finally {
     flush();
     stdin.off('data', feed);
-    if (!stdin.isTTY) stdin.destroy();
+    // Release stdin so the process can exit (a terminal is only paused, to leave it usable).
+    if (stdin.isTTY) stdin.pause(); else stdin.destroy();
   }
 }

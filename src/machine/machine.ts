@@ -74,6 +74,8 @@ export type MachineStop =
 type VpState = 'running' | 'waiting' | 'halted' | 'waitSipi';
 
 const IF = 0x200n;
+const IA32_TSC = 0x10;
+const IA32_TSC_AUX = 0xc0000103;
 const REPORTABLE_DEVICE_EXITS = new Set<number>([X.X64IoPortAccess, X.MemoryAccess, X.X64MsrAccess]);
 const FATAL = new Set<number>([X.UnrecoverableException, X.InvalidVpRegisterValue, X.UnsupportedFeature, X.VpdbgInternalError]);
 const GPR_CODES: Record<GprName, number> = { rax: R.Rax, rcx: R.Rcx, rdx: R.Rdx, rbx: R.Rbx, rsp: R.Rsp, rbp: R.Rbp, rsi: R.Rsi, rdi: R.Rdi };
@@ -213,6 +215,18 @@ export class Machine {
   /** Virtual nanoseconds since power-on. */
   now(): number { return this.instructionsRetired() + this.idleNs; }
 
+  /**
+   * Skips `ns` of virtual time while processors idle in HLT. Each processor's TSC (which
+   * counts its retired instructions) moves on by as much, as a constant-rate TSC would.
+   */
+  private idle(ns: number): void {
+    this.idleNs += ns;
+    for (const v of this.partition.virtualProcessors) {
+      const tsc = v.cpu.getMsr(IA32_TSC);
+      if (tsc !== undefined) v.cpu.setMsr(IA32_TSC, tsc + BigInt(ns));
+    }
+  }
+
   // ---- configuration --------------------------------------------------------------------------
 
   device(name: DeviceName): Device { return this.bus.find(name)!; }
@@ -296,7 +310,7 @@ export class Machine {
         const next = this.bus.nextEventNs();
         if (!waiting || next === undefined) return { kind: 'halted', waitingForInterrupt: waiting };
         const skip = Math.max(1, next - this.now());
-        this.idleNs += skip;
+        this.idle(skip);
         // Idle time counts against the budget too, so a guest that waits for interrupts it
         // has masked (while a timer keeps ticking) still returns control to the caller.
         idle += skip;
@@ -323,7 +337,7 @@ export class Machine {
         const next = this.bus.nextEventNs();
         if (this.state[vp] === 'waiting' && next !== undefined && idle < budget && this.state.every((s, i) => i === vp || s !== 'running')) {
           const skip = Math.max(1, next - this.now());
-          this.idleNs += skip;
+          this.idle(skip);
           idle += skip;
           continue;
         }
@@ -431,7 +445,12 @@ export class Machine {
         return true;
       }
       case X.X64Cpuid: p.completeCpuid(vp); return true;
-      case X.X64Rdtsc: p.completeRdtsc(vp, BigInt(this.now())); return true;
+      case X.X64Rdtsc: {
+        // What RDTSC returns without the exit: the processor's own TSC (and TSC_AUX for RDTSCP).
+        const cpu = p.virtualProcessors[vp].cpu;
+        p.completeRdtsc(vp, cpu.getMsr(IA32_TSC) ?? 0n, exit.ReadTsc?.RdtscInfo?.IsRdtscp ? cpu.getMsr(IA32_TSC_AUX) : undefined);
+        return true;
+      }
       case X.Hypercall: p.completeHypercall(vp); return true;
       case X.Exception: case X.X64ApicEoi: case X.X64InterruptWindow: case X.X64Halt: case X.None: case X.Canceled:
       case X.VpdbgBreakpoint: case X.VpdbgWatchpoint:
