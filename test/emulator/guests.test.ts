@@ -16,7 +16,9 @@ const FIXTURES = join(__dirname, '../fixtures/guests');
 const BENCH = join(process.cwd(), '../shared/bench');
 
 /** Guests whose emulator run is known to fail today (reason). Remove an entry once it passes. */
-const todo: Record<string, string> = {};
+const todo: Record<string, string> = {
+  'cpu-exceptions': 'CPU: (1) the MOV SS shadow does not hold off the TF trap (single step over 8e d2 mov ss,dx traps at rip+2, expected +3 after the next instruction); (2) RF=1 in the RFLAGS image IRETQ restores does not suppress the DR0 instruction breakpoint, so the breakpointed instruction re-faults forever',
+};
 
 function qemuAvailable(): boolean {
   return spawnSync('qemu-system-x86_64', ['--version']).status === 0;
@@ -45,7 +47,8 @@ for (const name of guests) {
   const expected = readFileSync(join(FIXTURES, `${name}.expected`), 'utf8');
 
   test(`guest ${name}: emulator COM1 output matches the expected output`, { todo: todo[name] }, () => {
-    const r = runMultibootGuest(readFileSync(image));
+    // The guests retire well under 100k instructions; the cap keeps a looping failure fast.
+    const r = runMultibootGuest(readFileSync(image), { maxInstructions: 1_000_000 });
     assert.equal(r.serial, expected, `stop: ${r.stop}`);
     assert.equal(r.stop, 'debug-exit');
     assert.equal(r.exitCode, 0);

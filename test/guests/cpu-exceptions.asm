@@ -49,6 +49,33 @@ tests:
         mov eax, 0x400
         mov dr7, rax
 
+        ; MOV SS holds off the single-step trap for one instruction (the MOV SS shadow)
+        BEGIN "single step over mov ss", .mss
+        mov dx, ss
+        pushfq
+        or qword [rsp], 0x100
+        popfq
+.mss:   mov ss, dx
+        nop
+        nop
+        END
+        ; RF: a handler that returns to the breakpointed instruction with RF=1 runs it once
+        mov qword [hooks + 1*8], db_rf_hook
+        mov rax, .rf
+        mov dr0, rax
+        mov eax, 0x401
+        mov dr7, rax
+        xor ecx, ecx
+.rf:    inc ecx
+        mov eax, 0x400
+        mov dr7, rax
+        mov qword [hooks + 1*8], 0
+        PRINT64 "dr0 breakpoint resumed with RF: hits="
+        HEX64 [db_hits], 2
+        PRINT64 " executed="
+        HEX64 rcx, 2
+        PRINT64 10
+
         EXPECT "int3", int3
         EXPECT "int 3 (CD 03)", int 3
         EXPECT "into in 64-bit mode", db 0xCE
@@ -98,6 +125,14 @@ bp_hook:                                ; runs as the #BP handler: prints, then 
         mov qword [fault_at], .u
 .u:     ud2
 
+db_rf_hook:                             ; #DB: count, set RF, return to the same instruction
+        inc qword [db_hits]
+        or qword [rbp+120], 0x10000
+        xor eax, eax
+        mov dr6, rax
+        jmp isr_return
+
+db_hits:        dq 0
 watched:        dd 0
 rpl3_sel:       dw 0x13
 
