@@ -48,7 +48,7 @@ for (const name of guests) {
 
   test(`guest ${name}: emulator COM1 output matches the expected output`, { todo: todo[name] }, () => {
     // The guests retire well under 100k instructions; the cap keeps a looping failure fast.
-    const r = runMultibootGuest(readFileSync(image), { maxInstructions: 1_000_000 });
+    const r = runMultibootGuest(readFileSync(image), { maxInstructions: 300_000 });
     assert.equal(r.serial, expected, `stop: ${r.stop}`);
     assert.equal(r.stop, 'debug-exit');
     assert.equal(r.exitCode, 0);
