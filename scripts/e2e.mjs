@@ -192,6 +192,16 @@ try {
   await waitFor('stopped at _start in demo.asm', async () => (await page.title()).startsWith('demo.asm')
     && (await page.locator('.monaco-editor .debug-top-stack-frame-line').count()) > 0, 20_000);
   log('F5 on demo.elf stopped at _start');
+
+  // The picked exit breakpoint was saved: this new session gets it too (merged with the
+  // BREAKPOINTS view's filters after VS Code's setExceptionBreakpoints). Continue to it.
+  await page.keyboard.press('Control+Shift+D');
+  const callStack = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /call stack/i }) });
+  await waitFor('the second session stopped on entry', () => callStack.innerText().then((t) => /on entry/i.test(t)), 15_000);
+  await page.click('.monaco-editor .view-lines');
+  await page.keyboard.press('F5');
+  const again = await waitFor('the CPUID stop in the second session', () => callStack.innerText().then((t) => (/X64Cpuid/.test(t) ? t : undefined)), 30_000);
+  log(`second session, saved exit breakpoint hit: ${again.split('\n').filter(Boolean).slice(0, 2).join(' | ')}`);
   log(`PASSED in ${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots: media/e2e-hover.png, media/e2e-registers.png, media/e2e-exits.png`);
 } catch (e) {
   fail(e.message);

@@ -11,7 +11,7 @@ import { ExitDocumentProvider, ExitsTreeProvider, EXIT_SCHEME, revealExit } from
 import { statusText } from './statusText';
 import { applyExitBreakpoints, breakOnExitReasonCommand, savedExitBreakpoints } from './exitBreakpoints';
 import { DECIMAL_CONTEXT, setNumberFormat } from './numberFormat';
-import { ExitHistoryRequest, type ExitHistoryBody, type ExitRecord } from './protocol';
+import { ExitHistoryRequest, type ExitHistoryBody, type ExitRecord, type SetExitBreakpointsArgs } from './protocol';
 
 class ConfigurationProvider implements vscode.DebugConfigurationProvider {
   constructor(private readonly host: Host) {}
@@ -83,6 +83,7 @@ export function registerDebugging(context: vscode.ExtensionContext, host: Host):
   };
 
   let stopped = false;
+  const uiFilters = new Map<string, SetExitBreakpointsArgs>();
   context.subscriptions.push(
     view, status,
     // The adapter's history also counts exits that did not stop; fetch it when the view shows.
@@ -92,13 +93,18 @@ export function registerDebugging(context: vscode.ExtensionContext, host: Host):
     vscode.debug.registerDebugAdapterDescriptorFactory('vpdbg', new AdapterFactory(context)),
     vscode.debug.registerDebugAdapterTrackerFactory('vpdbg', {
       createDebugAdapterTracker: (session) => ({
+        // VS Code's setExceptionBreakpoints replaces the adapter's filter set; remember what
+        // it sent, and once the adapter has answered, add the picker's saved set to it.
+        onWillReceiveMessage: (m) => {
+          if (m.type === 'request' && m.command === 'setExceptionBreakpoints') {
+            uiFilters.set(session.id, { filters: m.arguments?.filters ?? [], filterOptions: m.arguments?.filterOptions ?? [] });
+          }
+        },
         onDidSendMessage: (m) => {
-          // The adapter has its runtime once it sends `initialized`: the saved exit
-          // breakpoints go to it then, alongside VS Code's own configuration requests.
-          if (m.type === 'event' && m.event === 'initialized') {
+          if (m.type === 'response' && m.command === 'setExceptionBreakpoints') {
             const saved = savedExitBreakpoints(host);
             if (saved.filterOptions.length) {
-              void applyExitBreakpoints(host, saved, session).then((err) => { if (err) void host.showError(`vpdbg: exit breakpoints: ${err}`); });
+              void applyExitBreakpoints(host, saved, session, uiFilters.get(session.id)).then((err) => { if (err) void host.showError(`vpdbg: exit breakpoints: ${err}`); });
             }
           }
           if (vscode.debug.activeDebugSession && vscode.debug.activeDebugSession.id !== session.id) return;
@@ -121,13 +127,14 @@ export function registerDebugging(context: vscode.ExtensionContext, host: Host):
       void host.setContext(DECIMAL_CONTEXT, false);
     }),
     vscode.debug.onDidTerminateDebugSession((session) => {
+      uiFilters.delete(session.id);
       if (session.type === 'vpdbg' && !vscode.debug.activeDebugSession) status.hide();
     }),
     vscode.workspace.registerTextDocumentContentProvider(EXIT_SCHEME, docs),
     vscode.commands.registerCommand('vpdbg.exits.reveal', (record: ExitRecord) => revealExit(docs, record)),
     vscode.commands.registerCommand('vpdbg.exits.clear', () => history.clear()),
     vscode.commands.registerCommand('vpdbg.exits.refresh', () => syncHistory(vscode.debug.activeDebugSession)),
-    vscode.commands.registerCommand('vpdbg.breakOnExitReason', () => breakOnExitReasonCommand(host)),
+    vscode.commands.registerCommand('vpdbg.breakOnExitReason', () => breakOnExitReasonCommand(host, () => uiFilters.get(vscode.debug.activeDebugSession?.id ?? ''))),
     vscode.commands.registerCommand('vpdbg.showDecimal', () => setNumberFormat(host, false)),
     vscode.commands.registerCommand('vpdbg.showHex', () => setNumberFormat(host, true)),
     vscode.commands.registerCommand('vpdbg.debugFile', (uri?: vscode.Uri) => startFile(host, uri, false)),

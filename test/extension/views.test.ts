@@ -4,7 +4,7 @@ import { FakeHost } from './fakeHost';
 import { ExitHistory, exitDocument, MAX_EXITS } from '../../src/extension/exitHistory';
 import { SessionWatcher } from '../../src/extension/sessionWatcher';
 import { statusText } from '../../src/extension/statusText';
-import { breakOnExitReasonCommand, savedExitBreakpoints, STATE_KEY } from '../../src/extension/exitBreakpoints';
+import { breakOnExitReasonCommand, mergeExitBreakpoints, savedExitBreakpoints, STATE_KEY } from '../../src/extension/exitBreakpoints';
 import { setNumberFormat } from '../../src/extension/numberFormat';
 import { exitReasons } from '../../src/extension/exitReasons';
 
@@ -120,4 +120,27 @@ test('the hex/decimal toggle asks the adapter and flips the menu context', async
   assert.equal(await setNumberFormat(host, true), false);
   assert.equal(host.contexts.get('vpdbg.decimal'), true, 'unchanged when the adapter refuses');
   assert.match(host.errors[0], /unrecognized request/);
+});
+
+test('the picker\'s set is merged with the BREAKPOINTS view\'s: either side enables, conditions OR, unconditional wins', async () => {
+  const ui = { filters: ['Exception', 'X64Halt'], filterOptions: [{ filterId: 'X64Cpuid', condition: 'Rax == 1' }, { filterId: 'X64MsrAccess', condition: 'MsrNumber == 0x10' }] };
+  const mine = { filters: [], filterOptions: [{ filterId: 'X64Cpuid', condition: 'Rax == 0x40000000' }, { filterId: 'X64Halt', condition: 'Rip == 0' }, { filterId: 'X64IoPortAccess' }] };
+  assert.deepEqual(mergeExitBreakpoints(ui, mine), { filters: [], filterOptions: [
+    { filterId: 'Exception' },
+    { filterId: 'X64Halt' },
+    { filterId: 'X64Cpuid', condition: '(Rax == 1) || (Rax == 0x40000000)' },
+    { filterId: 'X64MsrAccess', condition: 'MsrNumber == 0x10' },
+    { filterId: 'X64IoPortAccess' },
+  ] });
+  assert.deepEqual(mergeExitBreakpoints(undefined, mine).filterOptions.map((o) => o.filterId), ['X64Cpuid', 'X64Halt', 'X64IoPortAccess']);
+
+  // Through the command: the request carries the union; a refusal names the right filter.
+  const host = new FakeHost();
+  host.startSession();
+  host.requestReply = () => ({ breakpoints: [{ verified: true }, { verified: false, message: 'condition: unexpected end' }] });
+  host.pickLabels = [exitReasons.find((r) => r.id === 'X64IoPortAccess')!.label];
+  host.inputs = ['PortNumber =='];
+  await breakOnExitReasonCommand(host, () => ({ filters: ['Exception'], filterOptions: [] }));
+  assert.deepEqual(host.requests[0].args, { filters: [], filterOptions: [{ filterId: 'Exception' }, { filterId: 'X64IoPortAccess', condition: 'PortNumber ==' }] });
+  assert.match(host.errors[0], /X64IoPortAccess: condition: unexpected end/);
 });
