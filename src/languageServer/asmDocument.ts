@@ -173,6 +173,15 @@ export class AsmDocument {
     return identifiers(code).map((t) => ({ text: t.text, start: t.start, end: t.start + t.text.length })).find((t) => character >= t.start && character <= t.end);
   }
 
+  /** The `bits` in effect on a line: the last `bits N` / `[bits N]` above it, else 64 (nasm's elf64 default). */
+  bitsAt(line: number): 16 | 32 | 64 {
+    for (let i = Math.min(line, this.lines.length - 1); i >= 0; i--) {
+      const m = /^\s*\[?\s*(?:bits\s+(16|32|64)|use(16|32|64))\b/i.exec(codeOf(this.lines[i]));
+      if (m) return Number(m[1] ?? m[2]) as 16 | 32 | 64;
+    }
+    return 64;
+  }
+
   /** True if the position is where an instruction or directive name goes (first word after an optional label). */
   isStatementStart(line: number, character: number): boolean {
     const code = codeOf(this.lines[line] ?? '').slice(0, character);

@@ -72,13 +72,19 @@ export function hover(doc: AsmDocument, line: number, character: number, include
   }
   const reg = describeRegister(word.text);
   if (reg) return { range, contents: { kind: 'markdown', value: reg } };
-  const forms = instructionForms(word.text);
-  if (forms.length) {
+  const all = instructionForms(word.text);
+  if (all.length) {
+    // Forms valid where the cursor is (the `bits` in effect) first; the rest are counted.
+    const bits = doc.bitsAt(line);
+    const valid = all.filter((f) => f.modes.split('/').includes(String(bits)));
+    const forms = valid.length ? valid : all;
     const shown = forms.slice(0, 24);
     const table = ['| form | encoding | modes |', '| --- | --- | --- |', ...shown.map((f) => `| \`${f.instruction}\` | \`${f.opcode}\` | ${f.modes} |`)];
     if (forms.length > shown.length) table.push(`| … ${forms.length - shown.length} more | | |`);
+    const other = all.length - forms.length;
     const note = exitNote(word.text);
-    return { range, contents: { kind: 'markdown', value: `**${word.text.toLowerCase()}** — ${forms.length} form${forms.length === 1 ? '' : 's'} (iced-x86)\n\n${table.join('\n')}${note ? `\n\n**vpdbg:** ${note}` : ''}` } };
+    const title = `**${word.text.toLowerCase()}** — ${forms.length} form${forms.length === 1 ? '' : 's'}${valid.length ? ` in ${bits}-bit code` : ''}${other ? ` (${other} more in other modes)` : ''} (iced-x86)`;
+    return { range, contents: { kind: 'markdown', value: `${title}\n\n${table.join('\n')}${note ? `\n\n**vpdbg:** ${note}` : ''}` } };
   }
   return undefined;
 }

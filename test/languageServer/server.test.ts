@@ -76,6 +76,8 @@ test('hover shows instruction forms and encodings from iced-x86, and register de
   assert.match(out.contents.value, /OUT DX, AL/);
   assert.match(out.contents.value, /`EE`/, 'the one-byte encoding of OUT DX, AL');
   assert.match(out.contents.value, /X64IoPortAccess/);
+  const push = await client.request('textDocument/hover', { textDocument: { uri }, position: pos('jmp .next', 1) });
+  assert.match(push.contents.value, /in 64-bit code \(\d+ more in other modes\)/, 'forms are those valid under bits 64');
   const lea = await client.request('textDocument/hover', { textDocument: { uri }, position: pos('lea rsi', 1) });
   assert.match(lea.contents.value, /LEA r64, m/);
   assert.match(lea.contents.value, /o64 8D \/r/);
@@ -87,7 +89,7 @@ test('hover shows instruction forms and encodings from iced-x86, and register de
   assert.match(label.contents.value, /_start\.next.*local label/);
 });
 
-test('diagnostics from nasm land on the offending lines, and clear when fixed', { skip: hasNasm ? false : 'nasm is not installed (sudo apt install nasm)' }, async () => {
+test('diagnostics from nasm land on the offending lines, and clear when fixed', { timeout: 30_000, skip: hasNasm ? false : 'nasm is not installed (sudo apt install nasm)' }, async () => {
   const clean = await client.waitForDiagnostics(uri);
   assert.deepEqual(clean, []);
   const broken = text.replace('    cpuid', '    cpuid eax, 1').replace('jmp .next', 'jmp .nowhere');
@@ -101,7 +103,7 @@ test('diagnostics from nasm land on the offending lines, and clear when fixed', 
   assert.deepEqual(await client.waitForDiagnostics(uri, (d) => d.length === 0), []);
 });
 
-test('definitions, hover and completion reach into %include files', async () => {
+test('definitions, hover and completion reach into %include files', { timeout: 30_000 }, async () => {
   const main = join('test', 'fixtures', 'asm', 'with-include.asm');
   const src = readFileSync(main, 'utf8');
   const mainUri = client.open(main, src);
