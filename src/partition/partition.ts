@@ -230,12 +230,14 @@ export class Partition {
     for (;;) {
       const before = cpu.instructionCount;
       let reason: CpuExitReason;
+      let handled: boolean | RunVpExitContext;
       try {
         reason = cpu.run(Math.max(0, budget));
+        handled = this.handleInPartition(vp, reason);
       } catch (e) {
+        // An emulator bug must not take the VMM down: it becomes an exit the debugger can show.
         return { ExitReason: WhvRunVpExitReason.VpdbgInternalError, VpContext: vpExitContext(cpu, 0), InternalError: { Message: `emulator error: ${e instanceof Error ? e.message : String(e)}` } };
       }
-      const handled = this.handleInPartition(vp, reason);
       // An exit the partition handles costs at least one unit of budget, so a guest that keeps
       // re-executing an intercepted instruction still returns to the caller.
       budget -= Math.max(handled === true ? 1 : 0, cpu.instructionCount - before);

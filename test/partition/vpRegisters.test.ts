@@ -227,3 +227,23 @@ test('from the guest: unreadable input page gives a MemoryAccess exit at the VMC
   p.mapGpaRange(0x30000, 0x2000, F.Read | F.Write | F.Execute);
   assert.equal(guestCall(p, 0x1_0000_0050n, getInput(HV_PARTITION_ID_SELF, HV_VP_INDEX_SELF, [R.Rip])), 1n << 32n);
 });
+
+test('from a 32-bit protected-mode guest: EDX:EAX input value, EBX:ECX / EDI:ESI GPAs, result in EDX:EAX', () => {
+  const p = new Partition({ processorCount: 1, memoryBytes: 1 << 20 });
+  p.memory.write(CODE, Uint8Array.from([0x0F, 0x01, 0xC1, 0xF4])); // vmcall; hlt
+  p.memory.write(0x30000, getInput(HV_PARTITION_ID_SELF, HV_VP_INDEX_SELF, [R.Rip, R.Cr0]));
+  const flat32 = (selector: number, attributes: number) => bytes([[8, 4, 0xFFFFFFFF], [12, 2, selector], [14, 2, attributes]]);
+  setRegs(p, [
+    [R.Cr0, u64Value(0x11)], [R.Cs, flat32(0x08, 0xC09B)], [R.Ss, flat32(0x10, 0xC093)], [R.Ds, flat32(0x10, 0xC093)],
+    [R.Rip, u64Value(CODE)], [R.Rflags, u64Value(2)],
+    [R.Rdx, u64Value(2)], [R.Rax, u64Value(0x50)], [R.Rbx, u64Value(0)], [R.Rcx, u64Value(0x30000)], [R.Rdi, u64Value(0)], [R.Rsi, u64Value(0x31000)],
+  ]);
+  const c = p.runVirtualProcessor(0, { instructionBudget: 100 });
+  assert.equal(c.ExitReason, 8);
+  assert.equal(c.VpContext.ExecutionState.EferLma, false);
+  assert.deepEqual([getReg(p, R.Rdx), getReg(p, R.Rax)], [2n, 0n], 'EDX = 2 reps completed, EAX = SUCCESS');
+  const out = new Uint8Array(32);
+  p.memory.read(0x31000, out);
+  assert.deepEqual(out.subarray(0, 16), bytes([[0, 8, CODE]]));
+  assert.deepEqual(out.subarray(16, 32), bytes([[0, 8, 0x11]]));
+});
