@@ -14,10 +14,11 @@ import { Partition, type CpuFactory } from '../partition/partition';
 import { HvRegisterName as R, WhvRunVpExitReason as X, WhvMemoryAccessType } from '../partition/hvdef';
 import type { RunVpExitContext } from '../partition/exitContext';
 import { vpExitContext } from '../partition/exitBuilder';
-import { segmentValue, tableValue, u64Value, valueU64, type HvRegisterValue } from '../partition/registerValue';
-import type { BootPlan, GprName, LoadOptions } from './loaders/bootPlan';
+import { segmentValue, u64Value, valueU64, type HvRegisterValue } from '../partition/registerValue';
+import type { BootPlan, LoadOptions } from './loaders/bootPlan';
 import { realModeState } from './loaders/bootPlan';
 import { loadImageBytes } from './loaders/loadImage';
+import { applyBootPlan } from './loaders/applyBootPlan';
 import { ImageError } from './loaders/imageError';
 import { Symbols } from './symbols/symbols';
 import { DeviceBus } from './deviceBus';
@@ -78,7 +79,6 @@ const IA32_TSC = 0x10;
 const IA32_TSC_AUX = 0xc0000103;
 const REPORTABLE_DEVICE_EXITS = new Set<number>([X.X64IoPortAccess, X.MemoryAccess, X.X64MsrAccess]);
 const FATAL = new Set<number>([X.UnrecoverableException, X.InvalidVpRegisterValue, X.UnsupportedFeature, X.VpdbgInternalError]);
-const GPR_CODES: Record<GprName, number> = { rax: R.Rax, rcx: R.Rcx, rdx: R.Rdx, rbx: R.Rbx, rsp: R.Rsp, rbp: R.Rbp, rsi: R.Rsi, rdi: R.Rdi };
 
 export class Machine {
   readonly options: MachineOptions;
@@ -168,21 +168,7 @@ export class Machine {
       this.partition.setInterruptController(i, router, { eoi: () => apic.eoi() });
     }
     this.applyReported();
-    this.loadPlan();
-  }
-
-  private loadPlan(): void {
-    const mem = this.partition.memory;
-    for (const s of this.plan.segments) {
-      if (s.data.length && !mem.write(s.gpa, s.data)) throw new ImageError(this.plan.file, `${s.what} at 0x${s.gpa.toString(16)} could not be written to guest memory`);
-    }
-    const st = this.plan.state;
-    const names: number[] = [R.Efer, R.Cr4, R.Cr3, R.Cr0, R.Es, R.Cs, R.Ss, R.Ds, R.Fs, R.Gs, R.Gdtr, R.Idtr, R.Rip, R.Rflags];
-    const values: HvRegisterValue[] = [u64Value(st.efer), u64Value(st.cr4), u64Value(st.cr3), u64Value(st.cr0),
-      segmentValue(st.es), segmentValue(st.cs), segmentValue(st.ss), segmentValue(st.ds), segmentValue(st.fs), segmentValue(st.gs),
-      tableValue(st.gdtr), tableValue(st.idtr), u64Value(st.rip), u64Value(st.rflags)];
-    for (const [name, v] of Object.entries(st.gprs) as [GprName, bigint][]) { names.push(GPR_CODES[name]); values.push(u64Value(v)); }
-    this.setRegisters(0, names, values);
+    applyBootPlan(this.partition, this.plan);
   }
 
   /** SetVpRegisters from the root, throwing with the register that was refused. */

@@ -5,6 +5,10 @@ import { loadImageBytes, loadImageFile } from '../../src/machine/loaders/loadIma
 import { ImageError } from '../../src/machine/loaders/imageError';
 import type { BootPlan } from '../../src/machine/loaders/bootPlan';
 import { buildElf, multiboot1Header, multiboot2Header } from './elfBuilder';
+import { applyBootPlan } from '../../src/machine/loaders/applyBootPlan';
+import { Partition } from '../../src/partition/partition';
+import { HvRegisterName } from '../../src/partition/hvdef';
+import { valueU64 } from '../../src/partition/registerValue';
 
 const MiB = 2 ** 20;
 const mem = { memoryBytes: 64 * MiB };
@@ -222,4 +226,19 @@ test('bench-tiny.elf loads as a multiboot v1 kernel at 1 MiB', { skip: existsSyn
   assert.equal(p.format, 'multiboot');
   assert.equal(p.segments.find((s) => s.what.includes('program header 0'))!.gpa, 0x100000);
   checkMultiboot1Info(p, 128 * MiB, 'bench-tiny.elf');
+});
+
+test('a boot plan applied to a partition: memory holds the segments, GetVpRegisters the entry state', () => {
+  const p = new Partition({ processorCount: 1, memoryBytes: 16 * MiB });
+  const elf = buildElf(64, 0x100000, [{ paddr: 0x100000, data: code(0x20, 0xcc), memsz: 0x40 }]);
+  const plan = loadImageBytes(elf, 'img', { memoryBytes: 16 * MiB });
+  applyBootPlan(p, plan);
+  const bytes = new Uint8Array(0x40);
+  assert.ok(p.memory.read(0x100000, bytes));
+  assert.deepEqual([...bytes], [...code(0x20, 0xcc), ...new Uint8Array(0x20)]);
+  const names = [HvRegisterName.Rip, HvRegisterName.Rsp, HvRegisterName.Cr3, HvRegisterName.Efer];
+  const r = p.getVpRegisters(p.id, 0, 0, names);
+  assert.equal(r.status, 0);
+  assert.deepEqual(r.values.map(valueU64), [0x100000n, plan.state.gprs.rsp, plan.state.cr3, 0x500n]);
+  assert.equal(p.virtualProcessors[0].cpu.getMode(), 'long64');
 });
