@@ -11,6 +11,7 @@ import { ExitDocumentProvider, ExitsTreeProvider, EXIT_SCHEME, revealExit } from
 import { statusText } from './statusText';
 import { applyExitBreakpoints, breakOnExitReasonCommand, savedExitBreakpoints } from './exitBreakpoints';
 import { DECIMAL_CONTEXT, setNumberFormat } from './numberFormat';
+import { evaluatableAt } from './evaluatable';
 import { ExitHistoryRequest, type ExitHistoryBody, type ExitRecord, type SetExitBreakpointsArgs } from './protocol';
 
 class ConfigurationProvider implements vscode.DebugConfigurationProvider {
@@ -131,6 +132,12 @@ export function registerDebugging(context: vscode.ExtensionContext, host: Host):
       if (session.type === 'vpdbg' && !vscode.debug.activeDebugSession) status.hide();
     }),
     vscode.workspace.registerTextDocumentContentProvider(EXIT_SCHEME, docs),
+    vscode.languages.registerEvaluatableExpressionProvider('x64asm', {
+      provideEvaluatableExpression: (document, position) => {
+        const e = evaluatableAt(document.lineAt(position.line).text, position.character);
+        return e && new vscode.EvaluatableExpression(new vscode.Range(position.line, e.start, position.line, e.end), e.expression);
+      },
+    }),
     vscode.commands.registerCommand('vpdbg.exits.reveal', (record: ExitRecord) => revealExit(docs, record)),
     vscode.commands.registerCommand('vpdbg.exits.clear', () => history.clear()),
     vscode.commands.registerCommand('vpdbg.exits.refresh', () => syncHistory(vscode.debug.activeDebugSession)),
