@@ -329,58 +329,59 @@ function header(c: RunVpExitContext, vpIndex: number, access: HvInterceptAccessT
   };
 }
 
+type MessageBuilder = (c: RunVpExitContext, vp: number, extra: InterceptExtraState) => [T, HvMessagePayload];
+const RD = HvInterceptAccessType.Read, WR = HvInterceptAccessType.Write, EX = HvInterceptAccessType.Execute;
+
+/** HV message kind and payload for each WHP exit reason that has one. */
+const MESSAGE_BUILDERS = new Map<X, MessageBuilder>([
+  [X.X64IoPortAccess, (c, vp) => {
+    const m = c.IoPortAccess!;
+    return [T.X64IoPortIntercept, {
+      Header: header(c, vp, m.AccessInfo.IsWrite ? WR : RD), PortNumber: m.PortNumber,
+      AccessInfo: { AccessSize: m.AccessInfo.AccessSize, StringOp: m.AccessInfo.StringOp, RepPrefix: m.AccessInfo.RepPrefix },
+      InstructionByteCount: m.InstructionByteCount, Rax: m.Rax, InstructionBytes: m.InstructionBytes,
+      DsSegment: m.Ds, EsSegment: m.Es, Rcx: m.Rcx, Rsi: m.Rsi, Rdi: m.Rdi,
+    }];
+  }],
+  [X.X64MsrAccess, (c, vp) => {
+    const m = c.MsrAccess!;
+    return [T.MsrIntercept, { Header: header(c, vp, m.AccessInfo.IsWrite ? WR : RD), MsrNumber: m.MsrNumber, Rdx: m.Rdx, Rax: m.Rax }];
+  }],
+  // The CPUID intercept reports the execute access type (openvmm).
+  [X.X64Cpuid, (c, vp) => [T.X64CpuidIntercept, { Header: header(c, vp, EX), ...c.CpuidAccess! }]],
+  [X.MemoryAccess, (c, vp) => {
+    const m = c.MemoryAccess!;
+    return [m.AccessInfo.GpaUnmapped ? T.UnmappedGpa : T.GpaIntercept, {
+      Header: header(c, vp, m.AccessInfo.AccessType), CacheType: HvCacheType.WriteBack, InstructionByteCount: m.InstructionByteCount,
+      MemoryAccessInfo: { GvaValid: m.AccessInfo.GvaValid, GvaGpaValid: m.AccessInfo.GvaValid, HypercallOutputPending: false, TlbLocked: false },
+      TprPriority: c.VpContext.Cr8, GuestVirtualAddress: m.Gva, GuestPhysicalAddress: m.Gpa, InstructionBytes: m.InstructionBytes,
+    }];
+  }],
+  [X.Exception, (c, vp, extra) => {
+    const m = c.VpException!;
+    return [T.ExceptionIntercept, {
+      Header: header(c, vp, RD), ExceptionVector: m.ExceptionType,
+      ExceptionInfo: { ErrorCodeValid: m.ExceptionInfo.ErrorCodeValid, SoftwareException: m.ExceptionInfo.SoftwareException },
+      InstructionByteCount: m.InstructionByteCount, ErrorCode: m.ErrorCode, ExceptionParameter: m.ExceptionParameter,
+      InstructionBytes: m.InstructionBytes, DsSegment: extra.Ds, SsSegment: extra.Ss, ...extra.Gprs,
+    }];
+  }],
+  [X.X64InterruptWindow, (c, vp) => [T.X64InterruptionDeliverable, { Header: header(c, vp, RD), DeliverableType: c.InterruptWindow!.DeliverableType }]],
+  [X.Hypercall, (c, vp) => [T.HypercallIntercept, { Header: header(c, vp, EX), ...c.Hypercall!, Flags: { IsIsolated: false } }]],
+  [X.X64Halt, (c, vp) => [T.X64Halt, { Header: header(c, vp, EX) }]],
+  [X.UnrecoverableException, (c, vp) => [T.UnrecoverableException, { Header: header(c, vp, RD) }]],
+  [X.InvalidVpRegisterValue, (_c, vp) => [T.InvalidVpRegisterValue, { VpIndex: vp }]],
+  [X.UnsupportedFeature, (c, vp) => [T.UnsupportedFeature, { VpIndex: vp, ...c.UnsupportedFeature! }]],
+  [X.X64ApicEoi, (c, vp) => [T.X64ApicEoi, { VpIndex: vp, InterruptVector: c.ApicEoi!.InterruptVector }]],
+]);
+
 /**
  * The HV intercept message for a WHP exit of `vpIndex` in partition `sender`, or undefined for
  * exits with no HV message (None, Canceled, X64Rdtsc, vpdbg's own reasons).
  */
 export function interceptMessageFromExit(c: RunVpExitContext, vpIndex: number, sender: bigint, extra: InterceptExtraState): HvMessage | undefined {
-  const make = (type: T, payload: HvMessagePayload): HvMessage => ({ MessageType: type, PayloadSize: CODECS.get(type)!.size, MessageFlags: { MessagePending: false }, Sender: sender, Payload: payload });
-  const R = HvInterceptAccessType.Read;
-  switch (c.ExitReason) {
-    case X.X64IoPortAccess: {
-      const m = c.IoPortAccess!;
-      return make(T.X64IoPortIntercept, {
-        Header: header(c, vpIndex, m.AccessInfo.IsWrite ? HvInterceptAccessType.Write : R), PortNumber: m.PortNumber,
-        AccessInfo: { AccessSize: m.AccessInfo.AccessSize, StringOp: m.AccessInfo.StringOp, RepPrefix: m.AccessInfo.RepPrefix },
-        InstructionByteCount: m.InstructionByteCount, Rax: m.Rax, InstructionBytes: m.InstructionBytes,
-        DsSegment: m.Ds, EsSegment: m.Es, Rcx: m.Rcx, Rsi: m.Rsi, Rdi: m.Rdi,
-      });
-    }
-    case X.X64MsrAccess: {
-      const m = c.MsrAccess!;
-      return make(T.MsrIntercept, { Header: header(c, vpIndex, m.AccessInfo.IsWrite ? HvInterceptAccessType.Write : R), MsrNumber: m.MsrNumber, Rdx: m.Rdx, Rax: m.Rax });
-    }
-    case X.X64Cpuid: {
-      const m = c.CpuidAccess!;
-      // The CPUID intercept reports the execute access type (openvmm).
-      return make(T.X64CpuidIntercept, { Header: header(c, vpIndex, HvInterceptAccessType.Execute), ...m });
-    }
-    case X.MemoryAccess: {
-      const m = c.MemoryAccess!;
-      return make(m.AccessInfo.GpaUnmapped ? T.UnmappedGpa : T.GpaIntercept, {
-        Header: header(c, vpIndex, m.AccessInfo.AccessType), CacheType: HvCacheType.WriteBack, InstructionByteCount: m.InstructionByteCount,
-        MemoryAccessInfo: { GvaValid: m.AccessInfo.GvaValid, GvaGpaValid: m.AccessInfo.GvaValid, HypercallOutputPending: false, TlbLocked: false },
-        TprPriority: c.VpContext.Cr8, GuestVirtualAddress: m.Gva, GuestPhysicalAddress: m.Gpa, InstructionBytes: m.InstructionBytes,
-      });
-    }
-    case X.Exception: {
-      const m = c.VpException!;
-      return make(T.ExceptionIntercept, {
-        Header: header(c, vpIndex, R), ExceptionVector: m.ExceptionType,
-        ExceptionInfo: { ErrorCodeValid: m.ExceptionInfo.ErrorCodeValid, SoftwareException: m.ExceptionInfo.SoftwareException },
-        InstructionByteCount: m.InstructionByteCount, ErrorCode: m.ErrorCode, ExceptionParameter: m.ExceptionParameter,
-        InstructionBytes: m.InstructionBytes, DsSegment: extra.Ds, SsSegment: extra.Ss, ...extra.Gprs,
-      });
-    }
-    case X.X64InterruptWindow:
-      return make(T.X64InterruptionDeliverable, { Header: header(c, vpIndex, R), DeliverableType: c.InterruptWindow!.DeliverableType });
-    case X.Hypercall:
-      return make(T.HypercallIntercept, { Header: header(c, vpIndex, HvInterceptAccessType.Execute), ...c.Hypercall!, Flags: { IsIsolated: false } });
-    case X.X64Halt: return make(T.X64Halt, { Header: header(c, vpIndex, HvInterceptAccessType.Execute) });
-    case X.UnrecoverableException: return make(T.UnrecoverableException, { Header: header(c, vpIndex, R) });
-    case X.InvalidVpRegisterValue: return make(T.InvalidVpRegisterValue, { VpIndex: vpIndex });
-    case X.UnsupportedFeature: return make(T.UnsupportedFeature, { VpIndex: vpIndex, ...c.UnsupportedFeature! });
-    case X.X64ApicEoi: return make(T.X64ApicEoi, { VpIndex: vpIndex, InterruptVector: c.ApicEoi!.InterruptVector });
-    default: return undefined;
-  }
+  const build = MESSAGE_BUILDERS.get(c.ExitReason);
+  if (!build) return undefined;
+  const [type, payload] = build(c, vpIndex, extra);
+  return { MessageType: type, PayloadSize: CODECS.get(type)!.size, MessageFlags: { MessagePending: false }, Sender: sender, Payload: payload };
 }

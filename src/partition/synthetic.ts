@@ -37,6 +37,18 @@ export const DEFAULT_PRIVILEGES = (1n << BigInt(HvPartitionPrivilege.AccessHyper
 
 export function hasPrivilege(mask: bigint, p: HvPartitionPrivilege): boolean { return ((mask >> BigInt(p)) & 1n) !== 0n; }
 
+/** The hypervisor CPUID leaves (0x40000000-0x400000FF); leaves not listed read as zeros. */
+const HYPERVISOR_LEAVES = new Map<number, (privileges: bigint, processors: number, addressWidth: number) => CpuidRegisters>([
+  [HvCpuidLeaf.VendorAndMaxFunction, () => [MAX_HYPERVISOR_LEAF, HV_CPUID_VENDOR_EBX, HV_CPUID_VENDOR_ECX, HV_CPUID_VENDOR_EDX]],
+  [HvCpuidLeaf.Interface, () => [HV_CPUID_INTERFACE_HV1, 0, 0, 0]],
+  [HvCpuidLeaf.VersionAndFeatures, () => [0, VERSION_EBX, 0, 0]],
+  // Privilege mask in EAX:EBX; no XMM hypercall input/output (EDX bits 4, 15), the MSR lock bit is available.
+  [HvCpuidLeaf.Features, (p) => [Number(p & 0xFFFFFFFFn), Number((p >> 32n) & 0xFFFFFFFFn), 0, FEATURE_HYPERCALL_MSR_LOCK]],
+  // No recommendations; never notify long spin waits; implemented physical address bits.
+  [HvCpuidLeaf.EnlightenmentInformation, (_p, _n, width) => [0, 0xFFFFFFFF, width & 0x7F, 0]],
+  [HvCpuidLeaf.ImplementationLimits, (_p, n) => [n, n, 0, 0]],
+]);
+
 /** Partition-wide synthetic state. */
 export class HypervisorState {
   guestOsId = 0n;
@@ -125,15 +137,6 @@ export class HypervisorState {
   cpuid(leaf: number, defaults: CpuidRegisters): CpuidRegisters {
     if (leaf === 1) return [defaults[0], defaults[1], (defaults[2] | CPUID_1_ECX_HYPERVISOR_PRESENT) >>> 0, defaults[3]];
     if (leaf < HvCpuidLeaf.VendorAndMaxFunction || leaf > 0x400000FF) return defaults;
-    const p = this.privileges();
-    switch (leaf) {
-      case HvCpuidLeaf.VendorAndMaxFunction: return [MAX_HYPERVISOR_LEAF, HV_CPUID_VENDOR_EBX, HV_CPUID_VENDOR_ECX, HV_CPUID_VENDOR_EDX];
-      case HvCpuidLeaf.Interface: return [HV_CPUID_INTERFACE_HV1, 0, 0, 0];
-      case HvCpuidLeaf.VersionAndFeatures: return [0, VERSION_EBX, 0, 0];
-      case HvCpuidLeaf.Features: return [Number(p & 0xFFFFFFFFn), Number((p >> 32n) & 0xFFFFFFFFn), 0, FEATURE_HYPERCALL_MSR_LOCK];
-      case HvCpuidLeaf.EnlightenmentInformation: return [0, 0xFFFFFFFF, this.physicalAddressWidth & 0x7F, 0];
-      case HvCpuidLeaf.ImplementationLimits: return [this.processorCount, this.processorCount, 0, 0];
-      default: return [0, 0, 0, 0];
-    }
+    return HYPERVISOR_LEAVES.get(leaf)?.(this.privileges(), this.processorCount, this.physicalAddressWidth) ?? [0, 0, 0, 0];
   }
 }
