@@ -17,7 +17,7 @@ const BENCH = join(process.cwd(), '../shared/bench');
 
 /** Guests whose emulator run is known to fail today (reason). Remove an entry once it passes. */
 const todo: Record<string, string> = {
-  'cpu-exceptions': 'CPU: (1) the MOV SS shadow does not hold off the TF trap (single step over 8e d2 mov ss,dx traps at rip+2, expected +3 after the next instruction); (2) RF=1 in the RFLAGS image IRETQ restores does not suppress the DR0 instruction breakpoint, so the breakpointed instruction re-faults forever',
+  'cpu-exceptions': 'CPU: RF=1 in the RFLAGS image a #DB handler IRETQs with does not suppress the DR0 instruction breakpoint on return, so the breakpointed instruction re-faults forever (QEMU: one hit, then the instruction runs)',
 };
 
 function qemuAvailable(): boolean {

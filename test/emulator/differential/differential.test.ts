@@ -9,7 +9,6 @@ import { BASE_VALUE, SCRATCH_SIZE, SSE_MNEMONICS, STACK_VALUE, type DiffCase } f
 import { HostRunner } from './hostRunner';
 
 const SEED = 20261122;
-const MXCSR_PE_BUG = 'CPU: an unmasked SIMD FP exception (#XM) also sets MXCSR.PE/UE, e.g. f2 45 0f 51 4f 20 sqrtsd of a denormal with DM unmasked (MXCSR 0x1e80): expected 0x1e82 got 0x1ea2';
 const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 
 
@@ -30,10 +29,11 @@ const families: { name: string; only: string[]; count: number; todo?: string }[]
     only: ['calls', 'branches', 'push', 'pop', 'add', 'sub', 'cmp', 'test', 'inc', 'dec', 'mov'] },
   { name: 'string instructions (MOVS/STOS/LODS/CMPS/SCAS, REP/REPE/REPNE, DF=1, 32-bit addressing) and XLAT', count: 300,
     only: ['strings', 'mov', 'add', 'cmp'] },
+  { name: 'x87 control subset (FNINIT/FLDCW/FNSTCW/FNSTSW/FWAIT)', count: 100, only: ['x87', 'mov'] },
   { name: 'mixed sequences of everything', count: 2000, only: [] },
   { name: 'SSE/SSE2 integer, logic, moves and shuffles', count: 300,
     only: [...SSE_MNEMONICS].filter((m) => /^(p|mov|and|or|xor|shuf|unpck)/.test(m)) },
-  { name: 'SSE/SSE2 floating point, compares and conversions (MXCSR flags, rounding, FTZ/DAZ, #XM)', count: 300, todo: MXCSR_PE_BUG,
+  { name: 'SSE/SSE2 floating point, compares and conversions (MXCSR flags, rounding, FTZ/DAZ, #XM)', count: 300,
     only: [...SSE_MNEMONICS].filter((m) => !/^(p|mov|and|or|xor|shuf|unpck)/.test(m)) },
 ];
 
@@ -79,12 +79,11 @@ test('differential host helper: results match hand-computed SDM values', (t) => 
 // Cases the generator found, kept as exact regression tests.
 const regressions: { name: string; code: number[]; mxcsr: number; xmm: [number, number[]][]; todo?: string }[] = [
   { name: 'sqrtps [-1, 2, 2, 2] with #IA unmasked: #XM, MXCSR gets IE only (no PE from the inexact lanes)',
-    code: [0x0f, 0x51, 0xc1], mxcsr: 0x1f00, xmm: [[1, [0xbf800000, 0x40000000, 0x40000000, 0x40000000]]],
-    todo: 'CPU: MXCSR expected 0x1f01 got 0x1f21 (PE from other lanes on an unmasked pre-computation exception)' },
+    code: [0x0f, 0x51, 0xc1], mxcsr: 0x1f00, xmm: [[1, [0xbf800000, 0x40000000, 0x40000000, 0x40000000]]] },
   { name: 'divss by 0 with #ZE unmasked: #XM, MXCSR gets ZE only', code: [0xf3, 0x0f, 0x5e, 0xc1], mxcsr: 0x1d80,
     xmm: [[0, [0x3f800000]]] },
   { name: 'mulss inexact underflow with #UE unmasked: #XM, MXCSR gets UE, not PE', code: [0xf3, 0x0f, 0x59, 0xc1], mxcsr: 0x1780,
-    xmm: [[0, [0x00800001]], [1, [0x3e800000]]], todo: 'CPU: MXCSR expected 0x1790 got 0x17b0 (PE set with an unmasked underflow)' },
+    xmm: [[0, [0x00800001]], [1, [0x3e800000]]] },
 ];
 for (const r of regressions) {
   test(`differential regression: ${r.name}`, { todo: r.todo }, (t) => {

@@ -283,7 +283,7 @@ const logicEffect = flagEffect('or')!;
 const noEffect: FlagEffect = { reads: 0, def: 0, und: 0 };
 
 /** Hand-built constructs (not single forms): selected by these names in `only`, all on by default. */
-export const CONSTRUCTS = ['calls', 'branches', 'strings'] as const;
+export const CONSTRUCTS = ['calls', 'branches', 'strings', 'x87'] as const;
 type Construct = typeof CONSTRUCTS[number];
 const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 
@@ -409,6 +409,17 @@ export class Generator {
       b.bytes[at + op.length - 1] = disp;
       b.steps[stepAt].text = `${text} $+${disp + op.length}`;
       b.taint |= before; // either path may have run
+      return;
+    }
+    if (kind === 'x87') {
+      // The x87 control subset C code uses; FNINIT first so no state carries over between cases.
+      const mem = (): MemoryOperand => b.scratchOperand(2 * (rng.int(61) - 32));
+      b.raw([0xdb, 0xe3], 'fninit', none);
+      if (rng.chance(0.6) && !b.emit(Code.Fldcw_m2byte, [{ t: 'm', mem: mem() }], none)) return rollback();
+      if (!b.emit(Code.Fnstcw_m2byte, [{ t: 'm', mem: mem() }], none)) return rollback();
+      if (rng.chance(0.5)) b.raw([0xdf, 0xe0], 'fnstsw ax', none);
+      else if (!b.emit(Code.Fnstsw_m2byte, [{ t: 'm', mem: mem() }], none)) return rollback();
+      if (rng.chance(0.5)) b.raw([0x9b], 'fwait', none);
       return;
     }
     // strings: MOVS/STOS/LODS/CMPS/SCAS (with REP/REPE/REPNE, 8-64 bit, 64/32-bit addresses) and XLAT
