@@ -106,6 +106,9 @@ export function fpRaise(flags: number): void { excFlags |= flags; }
  */
 export function fpCommit(c: Cpu): void {
   if (excFlags === 0) return;
-  c.mxcsr |= excFlags;
-  if (excFlags & ~(mxcsr >> 7) & 0x3f) c.raise((c.cr4 & CR4_OSXMMEXCPT) ? Vec.XM : Vec.UD);
+  const unmasked = excFlags & ~(mxcsr >> 7) & 0x3f;
+  // An unmasked pre-computation exception (IE, DE, ZE) in any lane stops the instruction
+  // before the post-computation checks: no lane reports OE, UE or PE.
+  c.mxcsr |= (unmasked & (IE | DE | ZE)) ? excFlags & (IE | DE | ZE) : excFlags;
+  if (unmasked) c.raise((c.cr4 & CR4_OSXMMEXCPT) ? Vec.XM : Vec.UD);
 }

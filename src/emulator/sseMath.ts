@@ -8,8 +8,8 @@
 // Math.fround (innocuous double rounding for + - * / sqrt since 53 >= 2*24+2; the residual
 // sign settles the one case that is not: r exactly at a single-precision midpoint), then the
 // residual sign steps the result for directed rounding and reports inexactness. Tininess is
-// detected on the rounded result (x86 detects it after rounding); a result that rounds to
-// exactly the smallest normal from below is not reported as tiny (a rare boundary case).
+// detected after rounding (to an unbounded exponent range), as x86 does; checked bit for bit
+// against the host CPU in test/emulator/sseHost.test.ts.
 
 import { fpRaise, mxcsr, IE, DE, ZE, OE, UE, PE, DAZ, FTZ } from './sseCore';
 
@@ -81,7 +81,30 @@ function step64(f: number, up: boolean): number {
   return f64(lo, hi);
 }
 
+// The operation being rounded, for the unmasked OE/UE case: x86 then reports PE only when
+// the result rounded with an unbounded exponent range would be inexact (SDM vol. 1 4.9.1.4-5).
+let curOp = 0, curX = 0, curY = 0;
+const CVT = 7;
+
+/** True when curX op curY is not representable with the precision of the destination (any exponent). */
+function unboundedInexact(single: boolean): boolean {
+  const ex = Math.floor(Math.log2(Math.abs(curX)));
+  const x = scale(curX, -ex);
+  if (curOp === CVT) return Math.fround(x) !== x;
+  const ey = Math.floor(Math.log2(Math.abs(curY)));
+  const y = scale(curY, -ey);
+  if (curOp === ADD) {
+    // Only an overflow gets here (a sum that underflows is exact): quarter both operands, an exact scaling.
+    const a = curX / 4, b = curY / 4, r = a + b, bb = r - a;
+    return (a - (r - bb)) + (b - bb) !== 0 || (single && Math.fround(r) !== r);
+  }
+  if (curOp === MUL) { const p = x * y; return mulResidualSign(x, y, p) !== 0 || (single && Math.fround(p) !== p); }
+  const q = x / y; // DIV
+  return mulResidualSign(q, y, x) !== 0 || (single && Math.fround(q) !== q);
+}
+
 function overflow(pos: boolean, single: boolean): number {
+  if (!(mxcsr & (OE << 7))) { fpRaise(unboundedInexact(single) ? OE | PE : OE); return 0; }
   fpRaise(OE | PE);
   const max = single ? MAX32 : MAX64, rc = (mxcsr >> 13) & 3;
   if (rc === 0) return pos ? Infinity : -Infinity;
@@ -90,12 +113,15 @@ function overflow(pos: boolean, single: boolean): number {
   return pos ? Infinity : -max;
 }
 
+/** sign(exact - result) before the directed-rounding step of the last roundP call. */
+let rdDir = 0;
+
 /**
- * Rounds the result r (a finite double, round-to-nearest of the exact value) whose exact
- * value differs from it in direction `s` (-1, 0, 1) to single or double precision under
- * MXCSR.RC, with overflow, underflow, FTZ and precision reporting.
+ * r (a finite double, round-to-nearest of the exact value, which differs from it in direction
+ * s) rounded to single or double precision under MXCSR.RC, with no flags and no range
+ * handling (may return an infinity).
  */
-export function round(r: number, s: number, single: boolean): number {
+function roundP(r: number, s: number, single: boolean): number {
   let f = r, dir = s;
   if (single) {
     f = Math.fround(r);
@@ -103,8 +129,7 @@ export function round(r: number, s: number, single: boolean): number {
       if (s !== 0) {
         if (f === Infinity || f === -Infinity) {
           // r exactly halfway between MAX and 2^128 rounds to even (infinity); below the midpoint it must not.
-          const mid = MAX32 + 2 ** 103;
-          if (Math.abs(r) === mid && (s > 0) !== (r > 0)) f = r > 0 ? MAX32 : -MAX32;
+          if (Math.abs(r) === MAX32 + 2 ** 103 && (s > 0) !== (r > 0)) f = r > 0 ? MAX32 : -MAX32;
         } else {
           const g = step32(f, f < r);
           if (r - f === g - r && (s > 0) === (g > r)) f = g;
@@ -113,20 +138,49 @@ export function round(r: number, s: number, single: boolean): number {
       dir = r > f ? 1 : -1;
     }
   }
-  if (f === Infinity || f === -Infinity) return overflow(f > 0, single);
-  if (dir !== 0) {
-    fpRaise(PE);
+  rdDir = dir;
+  if (dir !== 0 && f !== Infinity && f !== -Infinity) {
     const rc = (mxcsr >> 13) & 3;
     if (rc === 1) { if (dir < 0) f = single ? step32(f, false) : step64(f, false); }
     else if (rc === 2) { if (dir > 0) f = single ? step32(f, true) : step64(f, true); }
     else if (rc === 3) { if (f !== 0 && (dir < 0) === (f > 0)) f = single ? step32(f, f < 0) : step64(f, f < 0); }
-    if (f === Infinity || f === -Infinity) return overflow(f > 0, single);
   }
-  if (Math.abs(f) < (single ? MIN_NORM32 : MIN_NORM64) && (f !== 0 || dir !== 0)) {
-    if (!(mxcsr & (UE << 7))) fpRaise(UE);
-    else if (mxcsr & FTZ) { fpRaise(UE | PE); f = f < 0 || (f === 0 && 1 / f < 0) ? -0 : 0; }
-    else if (dir !== 0) fpRaise(UE);
+  return f;
+}
+
+/**
+ * Tininess as x86 detects it (IEEE "after rounding"): the exact result, rounded to the
+ * destination precision under MXCSR.RC as if the exponent range were unbounded, is below the
+ * smallest normal. Computed on operands scaled into the normal range.
+ */
+function tiny(r: number, s: number, single: boolean): boolean {
+  if (single) return Math.abs(roundP(r * 2 ** 100, s, true)) < MIN_NORM32 * 2 ** 100;
+  if (curOp !== MUL && curOp !== DIV) return Math.abs(r) < MIN_NORM64; // tiny sums are exact
+  const ex = Math.floor(Math.log2(Math.abs(curX))), ey = Math.floor(Math.log2(Math.abs(curY)));
+  const x = scale(curX, -ex), y = scale(curY, -ey);
+  if (curOp === MUL) {
+    const p = x * y;
+    return Math.abs(roundP(p, mulResidualSign(x, y, p), false)) < scale(MIN_NORM64, -(ex + ey));
   }
+  const q = x / y;
+  return Math.abs(roundP(q, -mulResidualSign(q, y, x) * (y > 0 ? 1 : -1), false)) < scale(MIN_NORM64, -(ex - ey));
+}
+
+/**
+ * Rounds the result r (a finite double, round-to-nearest of the exact value) whose exact
+ * value differs from it in direction `s` (-1, 0, 1) to single or double precision under
+ * MXCSR.RC, with overflow, underflow, FTZ and precision reporting.
+ */
+export function round(r: number, s: number, single: boolean): number {
+  const f = roundP(r, s, single), dir = rdDir;
+  if (f === Infinity || f === -Infinity) return overflow(f > 0, single);
+  if ((r !== 0 || s !== 0) && Math.abs(f) <= (single ? MIN_NORM32 : MIN_NORM64) && tiny(r, s, single)) {
+    // An unmasked underflow is reported for any tiny result (no FTZ); PE as for an unbounded exponent.
+    if (!(mxcsr & (UE << 7))) { fpRaise(dir !== 0 && unboundedInexact(single) ? UE | PE : UE); return f; }
+    if (mxcsr & FTZ) { fpRaise(UE | PE); return f < 0 || (f === 0 && 1 / f < 0) ? -0 : 0; }
+    if (dir !== 0) fpRaise(UE);
+  }
+  if (dir !== 0) fpRaise(PE);
   return f;
 }
 
@@ -160,6 +214,7 @@ export const ADD = 0, SUB = 1, MUL = 2, DIV = 3, MIN = 4, MAX = 5, SQRT = 6;
 /** Arithmetic on operand values (NaN operands already handled). Returns NaN for an invalid operation. */
 function arith(op: number, x: number, y: number, single: boolean): number {
   let r: number, s = 0;
+  curOp = op === SUB ? ADD : op; curX = x; curY = op === SUB ? -y : y;
   switch (op) {
     case ADD: case SUB: {
       if (op === SUB) y = -y;
@@ -384,5 +439,6 @@ export function cvt64to32(lo: number, hi: number): number {
   const v = in64(lo, hi);
   laneEnd();
   if (v === 0 || v === Infinity || v === -Infinity) return bits32(v);
+  curOp = CVT; curX = v;
   return bits32(round(v, 0, true));
 }

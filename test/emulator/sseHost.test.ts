@@ -2,8 +2,10 @@
 // runs natively (a C helper compiled with `cc` at test time, inline asm between LDMXCSR and
 // STMXCSR) and in the emulator on the same seeded inputs — special values (signed zeros,
 // denormals, infinities, QNaN/SNaN), rounding-boundary values and random bits — under all
-// four MXCSR rounding modes with DAZ/FTZ on and off (exceptions masked). XMM0, RAX, MXCSR
-// (the sticky flags) and, for (U)COMIS, the arithmetic flags must match bit for bit.
+// four MXCSR rounding modes with DAZ/FTZ on and off, and with random exceptions unmasked
+// (the host's SIGFPE handler reads XMM0 and MXCSR from the signal context; the emulator must
+// take #XM with the same flags and XMM0 unchanged). XMM0, RAX, MXCSR (the sticky flags),
+// #XM and, for (U)COMIS, the arithmetic flags must match bit for bit.
 // Skipped with a message when there is no C compiler or the host is not x86-64.
 // Machine code for the emulator was assembled with nasm from the same text.
 
@@ -13,7 +15,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir, arch } from 'node:os';
 import { join } from 'node:path';
-import { makeCpu, CODE } from './cpuKit';
+import { makeCpu, CODE, HANDLERS, STACK_TOP } from './cpuKit';
 import { CpuExitReason } from '../../src/emulator/vcpu';
 
 /** [input kind, instruction (Intel syntax, also valid for GNU as), machine code]. */
@@ -194,17 +196,37 @@ function helperSource(): string {
     "pushfq\\n pop rcx\\n mov [%1+32], rcx\\n stmxcsr dword ptr [%1+16]\\n movdqu [%1], xmm0\\n mov [%1+24], rax\\n"
     "mov dword ptr [%1+20], 0x1f80\\n ldmxcsr dword ptr [%1+20]\\n"
     :: "r"(in), "r"(o) : "rax", "rcx", "xmm0", "xmm1", "cc", "memory"); }`).join('\n');
-  return `#include <stdio.h>
+  return `#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <ucontext.h>
 ${fns}
 typedef void (*Op)(unsigned char *, unsigned char *);
 static const Op ops[] = { ${OPS.map((_, i) => `op${i}`).join(', ')} };
+static sigjmp_buf jb;
+static unsigned char in[64], out[64];
+/* #XM: record XMM0 and MXCSR as the fault left them, restore the default MXCSR, resume main. */
+static void onFpe(int sig, siginfo_t *si, void *ucv) {
+  ucontext_t *uc = ucv;
+  (void)sig; (void)si;
+  memcpy(out, &uc->uc_mcontext.fpregs->_xmm[0], 16);
+  memcpy(out + 16, &uc->uc_mcontext.fpregs->mxcsr, 4);
+  memcpy(out + 24, in + 40, 8);
+  out[40] = 1;
+  uc->uc_mcontext.fpregs->mxcsr = 0x1f80;
+  siglongjmp(jb, 1);
+}
 int main(void) {
-  unsigned char in[64], out[64];
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = onFpe; sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+  sigaction(SIGFPE, &sa, 0);
   while (fread(in, 64, 1, stdin) == 1) {
     unsigned idx; memcpy(&idx, in + 36, 4);
     memset(out, 0, 64);
-    ops[idx](in, out);
+    if (!sigsetjmp(jb, 1)) ops[idx](in, out);
     fwrite(out, 64, 1, stdout);
   }
   return 0;
@@ -261,7 +283,8 @@ function makeInput(r: Rng, kind: string, rec: DataView, idx: number): void {
     w(16, big ? r.u32() : r.int(70)); w(20, big ? r.u32() : 0); w(24, r.u32()); w(28, r.u32());
   } else for (let k = 0; k < 8; k++) w(4 * k, intLane(r, kind));
   const rc = r.int(4) << 13, daz = r.int(2) ? 0x40 : 0, ftz = r.int(2) ? 0x8000 : 0;
-  w(32, 0x1f80 | rc | daz | ftz | (r.int(6) === 0 ? 0x3f : 0));
+  const unmask = r.int(4) === 0 ? (r.u32() & 0x3f) << 7 : 0;
+  w(32, (0x1f80 & ~unmask) | rc | daz | ftz | (r.int(6) === 0 ? 0x3f : 0));
   w(36, idx);
   w(40, intLane(r, 'i32')); w(44, kind === 'i64' || r.int(2) ? intLane(r, 'i32') : 0);
 }
@@ -297,18 +320,20 @@ test('SSE/SSE2 instructions match the host CPU bit for bit (results, MXCSR flags
       cpu.setMxcsr(iv.getUint32(32, true));
       cpu.setGpr(0, q(iv, 40));
       cpu.setRflags(2n);
+      cpu.setGpr(4, BigInt(STACK_TOP)); // each #XM delivery pushes a frame
       cpu.setRip(BigInt(CODE + 32 * Math.floor(c / CASES_PER_OP)));
       const why = cpu.run(8);
       const [x0, x1] = cpu.getXmm(0);
-      const got = { xmm: [x0, x1], mxcsr: cpu.getMxcsr(), rax: cpu.getGpr(0), flags: cpu.getRflags() & 0x8d5n };
-      const want = { xmm: [q(ov, 0), q(ov, 8)], mxcsr: ov.getUint32(16, true), rax: q(ov, 24), flags: q(ov, 32) & 0x8d5n };
-      const flagsMatter = op[1].includes('comis');
-      if (why !== CpuExitReason.Halt || got.xmm[0] !== want.xmm[0] || got.xmm[1] !== want.xmm[1] || got.mxcsr !== want.mxcsr || got.rax !== want.rax || (flagsMatter && got.flags !== want.flags)) {
+      const xm = why === CpuExitReason.Halt && cpu.getRip() === BigInt(HANDLERS + 19 * 16 + 1);
+      const got = { xmm: [x0, x1], mxcsr: cpu.getMxcsr(), rax: cpu.getGpr(0), flags: cpu.getRflags() & 0x8d5n, xm };
+      const want = { xmm: [q(ov, 0), q(ov, 8)], mxcsr: ov.getUint32(16, true), rax: q(ov, 24), flags: q(ov, 32) & 0x8d5n, xm: ov.getUint8(40) === 1 };
+      const flagsMatter = op[1].includes('comis') && !want.xm;
+      if (why !== CpuExitReason.Halt || got.xm !== want.xm || got.xmm[0] !== want.xmm[0] || got.xmm[1] !== want.xmm[1] || got.mxcsr !== want.mxcsr || got.rax !== want.rax || (flagsMatter && got.flags !== want.flags)) {
         perOp.set(op[1], (perOp.get(op[1]) ?? 0) + 1);
         if (failures.length < 25) {
           failures.push(`${op[1]}: in xmm0=${hex(q(iv, 8))}:${hex(q(iv, 0))} xmm1=${hex(q(iv, 24))}:${hex(q(iv, 16))} mxcsr=${hex(BigInt(iv.getUint32(32, true)))} rax=${hex(q(iv, 40))}\n` +
-            `   host xmm0=${hex(want.xmm[1])}:${hex(want.xmm[0])} mxcsr=${hex(BigInt(want.mxcsr))} rax=${hex(want.rax)} flags=${hex(want.flags)}\n` +
-            `   emu  xmm0=${hex(got.xmm[1])}:${hex(got.xmm[0])} mxcsr=${hex(BigInt(got.mxcsr))} rax=${hex(got.rax)} flags=${hex(got.flags)} exit=${why}`);
+            `   host xmm0=${hex(want.xmm[1])}:${hex(want.xmm[0])} mxcsr=${hex(BigInt(want.mxcsr))} rax=${hex(want.rax)} flags=${hex(want.flags)} #XM=${want.xm}\n` +
+            `   emu  xmm0=${hex(got.xmm[1])}:${hex(got.xmm[0])} mxcsr=${hex(BigInt(got.mxcsr))} rax=${hex(got.rax)} flags=${hex(got.flags)} #XM=${got.xm} exit=${why}`);
         }
       }
     }
