@@ -18,16 +18,18 @@ export interface LaunchConfiguration {
 
 export type Assembler = (source: string, outDir: string, nasm: string) => Promise<AssembleResult>;
 
-const imageExtensions = new Set(['.elf', '.bin', '.img', '.mb', '.o', '.kernel', '']);
+const imageExtensions = new Set(['.elf', '.bin', '.img', '.mb', '.kernel']);
 
 /** True if F5 on this file can start a session without launch.json. */
 export function isDebuggableFile(path: string, languageId?: string): boolean {
   if (isAssemblySource(path, languageId)) return true;
   const ext = /\.[^./\\]*$/.exec(path)?.[0]?.toLowerCase() ?? '';
   if (imageExtensions.has(ext)) return true;
+  // Anything else (`kernel`, `vmlinux`, `a.out`) by content: an ELF, multiboot kernel or boot sector.
   try {
-    const { head } = readImageHead(path);
-    return head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46;
+    const { head, size } = readImageHead(path);
+    const isElf = head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46;
+    return isElf || classifyImage(head, size) !== 'flat';
   } catch {
     return false;
   }

@@ -86,6 +86,12 @@ test('isDebuggableFile: sources and images yes, other text no', () => {
   assert.ok(isDebuggableFile('/x/kernel.elf'));
   assert.ok(isDebuggableFile('/x/thing', 'x64asm'));
   assert.ok(!isDebuggableFile(resolve('package.json')));
+  assert.ok(!isDebuggableFile(resolve('LICENSE')), 'an extensionless text file is not a guest');
+  const dir = mkdtempSync(join(tmpdir(), 'vpdbg-kind-'));
+  writeFileSync(join(dir, 'kernel'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]));
+  assert.ok(isDebuggableFile(join(dir, 'kernel')), 'an extensionless ELF is');
+  writeFileSync(join(dir, 'boot'), readFileSync(join(fixtures, 'boot.bin')));
+  assert.ok(isDebuggableFile(join(dir, 'boot')), 'so is a boot sector');
 });
 
 test('nasm + ld turn a 64-bit source into an ELF with DWARF lines, linked at 1 MiB', { skip: !hasNasm || !hasLd ? 'needs nasm and ld (sudo apt install nasm binutils)' : false }, async () => {
