@@ -873,14 +873,20 @@ export class VpdbgSession extends LoggingDebugSession {
       const symbolize = (a: bigint) => (syms.all().length && a < 2n ** 53n ? syms.nameAt(Number(a)) && syms.formatAddress(Number(a)) : undefined);
       let address = ref.address + BigInt(args.offset ?? 0);
       let skip = args.instructionOffset ?? 0;
+      if (!Number.isInteger(skip) || Math.abs(skip) > 100_000) throw new RequestError('instructionOffset must be an integer');
+      const out: DebugProtocol.DisassembledInstruction[] = [];
       if (skip < 0) {
-        // Back up: x86 cannot be decoded backwards, so decode from far enough before and resynchronise.
-        const back = this.backUp(vp, address, -skip, bitness);
-        address = back;
+        // x86 cannot be decoded backwards: decode from earlier and resynchronise; what cannot be
+        // found (unreadable memory) is padded so the reference stays at index -instructionOffset.
+        const back = this.backUp(vp, address, Math.min(-skip, MAX_DISASSEMBLE), bitness);
+        const pad = Math.min(-skip, MAX_DISASSEMBLE) - back.found;
+        address = back.start;
+        for (let i = pad; i > 0; i--) {
+          out.push({ address: addressRef(address >= BigInt(i) ? address - BigInt(i) : 0n), instruction: '??', instructionBytes: '', presentationHint: 'invalid' });
+        }
         skip = 0;
       }
       const want = Math.min(count, MAX_DISASSEMBLE) + skip;
-      const out: DebugProtocol.DisassembledInstruction[] = [];
       let lastLine = '';
       while (out.length < want) {
         const chunk = new Uint8Array(Math.min(4096, (want - out.length) * 15));
@@ -913,18 +919,23 @@ export class VpdbgSession extends LoggingDebugSession {
     });
   }
 
-  /** Address `count` instructions before `address`, found by decoding from earlier start points until one lands on it. */
-  private backUp(vp: number, address: bigint, count: number, bitness: 16 | 32 | 64): bigint {
-    for (const slack of [0, 1, 2, 3, 4, 5, 6, 7]) {
-      const span = BigInt(count * 15 + slack);
-      const start = address > span ? address - span : 0n;
-      const buf = new Uint8Array(Number(address - start));
-      if (this.target!.readVirtual(vp, start, buf) < buf.length) continue;
-      const list = decodeInstructions(buf, start, bitness, buf.length);
-      const idx = list.findIndex((d) => d.address + BigInt(d.length) === address);
-      if (idx >= 0 && idx + 1 >= count) return list[idx + 1 - count].address;
+  /** Start of up to `count` instructions that end exactly at `address`, found by decoding from earlier start points. */
+  private backUp(vp: number, address: bigint, count: number, bitness: 16 | 32 | 64): { start: bigint; found: number } {
+    for (const span of [count * 15, count * 8, count * 4, 256, 64, 16]) {
+      for (const slack of [0, 1, 2, 3]) {
+        const back = BigInt(span + slack);
+        const start = address > back ? address - back : 0n;
+        if (start === address) continue;
+        const buf = new Uint8Array(Number(address - start));
+        if (this.target!.readVirtual(vp, start, buf) < buf.length) continue;
+        const list = decodeInstructions(buf, start, bitness, buf.length);
+        const idx = list.findIndex((d) => d.address + BigInt(d.length) === address);
+        if (idx < 0) continue;
+        const found = Math.min(count, idx + 1);
+        return { start: list[idx + 1 - found].address, found };
+      }
     }
-    return address > BigInt(count) ? address - BigInt(count) : 0n;
+    return { start: address, found: 0 };
   }
 
   private modulesRequest(response: DebugProtocol.ModulesResponse): void {

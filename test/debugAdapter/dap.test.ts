@@ -406,6 +406,11 @@ describe('debug adapter over DAP', () => {
     assert.match(call.instruction, /call square/);
     const back = await dc.disassembleRequest({ memoryReference: '0x10000a', instructionOffset: -2, instructionCount: 3 });
     assert.deepEqual(back.body!.instructions.map((i) => i.address), ['0x100000', '0x100005', '0x10000a']);
+    // What VS Code asks on opening the view: the reference stays at index -instructionOffset, padded where memory is unreadable.
+    const view = await dc.disassembleRequest({ memoryReference: '0x100000', offset: 0, instructionOffset: -50, instructionCount: 100 });
+    assert.equal(view.body!.instructions.length, 100);
+    assert.equal(view.body!.instructions[50].address, '0x100000');
+    assert.equal(view.body!.instructions[50].instruction, 'mov eax, 6');
   });
 
   test('malformed requests and launch configurations get errors; the adapter keeps serving', async () => {
