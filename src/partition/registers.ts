@@ -7,6 +7,7 @@ import {
   fpControlStatusValue, valueFpControlStatus, xmmControlStatusValue, valueXmmControlStatus, pendingInterruption, pendingInterruptionBits,
 } from './registerValue';
 import { Seg, type VirtualCpu } from '../emulator/vcpu';
+import { Cpu } from '../emulator/cpu';
 
 /** What a register row needs from a VP: its CPU and the hypervisor-level state around it. */
 export interface RegisterTarget {
@@ -115,6 +116,26 @@ for (let i = 0; i < 16; i++) {
   add(R.Xmm0 + i, 'HvX64Register', 'simd', (t) => { const [lo, hi] = t.cpu.getXmm(i); return u128Value(lo, hi); },
     (t, v) => { t.cpu.setXmm(i, valueU64(v), valueHigh64(v)); return true; });
 }
+// x87/MMX data registers: HV_X64_FP_REGISTER is the 10-byte FXSAVE slot (mantissa, sign/exponent)
+// plus 6 reserved bytes; FpMmx<i> is slot i, i.e. ST(i) in stack order as FXSAVE stores it. The
+// VirtualCpu contract has no accessor for them, so they are served when the VP runs the emulator's Cpu.
+const FP_SLOT = 16, FP_BYTES = 10;
+for (let i = 0; i < 8; i++) {
+  add(R.FpMmx0 + i, 'HvX64Register', 'fp',
+    (t) => (t.cpu instanceof Cpu ? padValue(t.cpu.fpr.subarray(i * FP_SLOT, i * FP_SLOT + FP_BYTES)) : undefined),
+    (t, v) => {
+      if (!(t.cpu instanceof Cpu) || v.subarray(FP_BYTES).some((b) => b !== 0)) return false;
+      t.cpu.fpr.set(v.subarray(0, FP_BYTES), i * FP_SLOT);
+      return true;
+    });
+}
+
+function padValue(bytes: Uint8Array): HvRegisterValue {
+  const b = new Uint8Array(16);
+  b.set(bytes);
+  return b;
+}
+
 /** MXCSR_MASK reported in XmmControlStatus: every MXCSR bit including DAZ is supported. */
 export const MXCSR_MASK = 0xFFFF;
 add(R.FpControlStatus, 'HvX64Register', 'fp', (t) => fpControlStatusValue(t.cpu.getFpuControl()),
@@ -149,6 +170,27 @@ add64(R.PendingInterruption, 'HvRegister', 'interrupt', (t) => {
   t.cpu.clearPendingException();
   return attempt(() => t.cpu.injectException(p.InterruptionVector, p.DeliverErrorCode ? p.ErrorCode : undefined));
 });
+// PendingEvent0 in its exception form (HV_X64_PENDING_EXCEPTION_EVENT, 128-bit): bit 0 EventPending,
+// 3:1 EventType (0 = exception, the only type the CPU contract can inject), bit 8 DeliverErrorCode,
+// 31:16 Vector, 63:32 ErrorCode, 127:64 ExceptionParameter (CR2 for #PF, as in the exception intercept).
+add(R.PendingEvent0, 'HvRegister', 'interrupt', (t) => {
+  const e = t.cpu.getPendingEvent();
+  if (!e) return u128Value(0n, 0n);
+  const low = 1n | (e.hasErrorCode ? 0x100n : 0n) | (BigInt(e.vector) << 16n) | (BigInt(e.hasErrorCode ? e.errorCode >>> 0 : 0) << 32n);
+  return u128Value(low, e.vector === 14 ? t.cpu.getCr(2) : 0n);
+}, (t, v) => {
+  const low = valueU64(v);
+  if ((low & 1n) === 0n) { t.cpu.clearPendingException(); return true; }
+  const vector = Number((low >> 16n) & 0xFFFFn);
+  // EventType must be 0 (exception); bits 7:4 and 15:9 are reserved.
+  if ((low & 0xFEFEn) !== 0n || vector > 31) return false;
+  t.cpu.clearPendingException();
+  return attempt(() => {
+    if (vector === 14) t.cpu.setCr(2, valueHigh64(v));
+    t.cpu.injectException(vector, (low & 0x100n) !== 0n ? Number(low >> 32n) : undefined);
+  });
+});
+
 // HV_X64_INTERRUPT_STATE_REGISTER: bit 0 InterruptShadow, bit 1 NmiMasked (NMIs are not modelled: must be 0).
 add64(R.InterruptState, 'HvRegister', 'interrupt', (t) => (t.cpu.getInterruptShadow() ? 1n : 0n),
   (t, v) => { if ((v & ~1n) !== 0n) return false; t.cpu.setInterruptShadow(v === 1n); return true; });

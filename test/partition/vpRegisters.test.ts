@@ -7,6 +7,7 @@ import { HvRegisterName as R, HvStatus, HV_PARTITION_ID_SELF, HV_VP_INDEX_SELF, 
 import { REGISTER_TABLE } from '../../src/partition/registers';
 import { u64Value, u128Value } from '../../src/partition/registerValue';
 import { Seg, type VirtualCpu } from '../../src/emulator/vcpu';
+import type { Cpu } from '../../src/emulator/cpu';
 import { longModePartition, setRegs, getReg, CODE } from './harness';
 
 /** A 16-byte value written field by field (little-endian), independently of the partition's encoders. */
@@ -45,6 +46,7 @@ function expected(code: number, c: VirtualCpu, vpIndex: number): Uint8Array | un
   if (code >= R.Rax && code <= R.R15) return bytes([[0, 8, c.getGpr(code - R.Rax)]]);
   if (code >= R.Xmm0 && code <= R.Xmm15) { const [lo, hi] = c.getXmm(code - R.Xmm0); return bytes([[0, 8, lo], [8, 8, hi]]); }
   if (SEGS[code]) { const s = SEGS[code]()(c); return bytes([[0, 8, s.base], [8, 4, s.limit], [12, 2, s.selector], [14, 2, s.attributes]]); }
+  if (code >= R.FpMmx0 && code <= R.FpMmx7) { const b = new Uint8Array(16); b.set((c as Cpu).fpr.subarray((code - R.FpMmx0) * 16, (code - R.FpMmx0) * 16 + 10)); return b; }
   if (MSR_OF[code] !== undefined) { const v = c.getMsr(MSR_OF[code]); return v === undefined ? undefined : bytes([[0, 8, v]]); }
   const fp = c.getFpuControl();
   const table: Record<number, () => Uint8Array> = {
@@ -58,6 +60,7 @@ function expected(code: number, c: VirtualCpu, vpIndex: number): Uint8Array | un
     [R.XmmControlStatus]: () => bytes([[0, 8, fp.fdp], [8, 4, c.getMxcsr()], [12, 4, 0xFFFF]]),
     [R.PendingInterruption]: () => { const e = c.getPendingEvent(); return bytes(e ? [[0, 4, 7 | (e.hasErrorCode ? 0x10 : 0) | (e.vector << 16)], [4, 4, e.errorCode]] : []); },
     [R.InterruptState]: () => bytes([[0, 8, c.getInterruptShadow() ? 1 : 0]]),
+    [R.PendingEvent0]: () => { const e = c.getPendingEvent(); return bytes(e ? [[0, 4, 1 | (e.hasErrorCode ? 0x100 : 0) | (e.vector << 16)], [4, 4, e.errorCode], [8, 8, e.vector === 14 ? c.getCr(2) : 0n]] : []); },
     [R.DeliverabilityNotifications]: () => bytes([]),
     [R.VpIndex]: () => bytes([[0, 4, vpIndex]]), [R.InitialApicId]: () => bytes([[0, 4, vpIndex]]),
     [R.GuestOsId]: () => bytes([]), [R.Hypercall]: () => bytes([]),
@@ -79,6 +82,7 @@ function distinctive(): Partition {
   c.setMxcsr(0x1FA0);
   c.injectException(13, 0x18);
   c.setInterruptShadow(true);
+  (c as Cpu).fpr.set([1, 2, 3, 4, 5, 6, 7, 0x80, 0xFF, 0x3F], 3 * 16);
   return p;
 }
 
@@ -108,6 +112,7 @@ test('getVpRegisters: every register name in the table reads exactly the CPU sta
   assert.deepEqual(r.values[all.indexOf(R.Rip)], bytes([[0, 8, 0x7777_0000n]]));
   assert.deepEqual(r.values[all.indexOf(R.PendingInterruption)], bytes([[0, 4, 0x000D_0017], [4, 4, 0x18]]));
   assert.deepEqual(r.values[all.indexOf(R.InterruptState)], bytes([[0, 1, 1]]));
+  assert.deepEqual(r.values[all.indexOf(R.PendingEvent0)], bytes([[0, 4, 0x000D_0101], [4, 4, 0x18]]));
 });
 
 test('setVpRegisters: values reach the CPU (GPR, RIP, segment, table, CR, DR, MSR, XMM, FP/XMM control, interrupt state)', () => {
@@ -123,7 +128,9 @@ test('setVpRegisters: values reach the CPU (GPR, RIP, segment, table, CR, DR, MS
     [R.XmmControlStatus, bytes([[0, 8, 0x6666n], [8, 4, 0x1F00], [12, 4, 0xFFFF]])],
     [R.InterruptState, u64Value(1)], [R.PendingInterruption, bytes([[0, 4, 0x000E_0017], [4, 4, 2]])],
     [R.GuestOsId, u64Value(0x8100_0000_0000_0001n)],
+    [R.FpMmx5, bytes([[0, 8, 0x8000_0000_0000_0000n], [8, 2, 0x3FFF]])],
   ]);
+  assert.deepEqual([...(c as Cpu).fpr.subarray(80, 90)], [0, 0, 0, 0, 0, 0, 0, 0x80, 0xFF, 0x3F], 'ST(5) = 1.0');
   assert.equal(c.getGpr(13), 0xFEDC_BA98_7654_3210n);
   assert.equal(c.getRip(), 0x12_3456n);
   assert.equal(c.getRflags(), 0x246n);
@@ -136,6 +143,10 @@ test('setVpRegisters: values reach the CPU (GPR, RIP, segment, table, CR, DR, MS
   assert.equal(c.getMxcsr(), 0x1F00);
   assert.equal(c.getInterruptShadow(), true);
   assert.deepEqual(c.getPendingEvent(), { vector: 14, hasErrorCode: true, errorCode: 2 });
+  // PendingEvent0 (exception form) replaces it and sets CR2 from ExceptionParameter for #PF.
+  setRegs(p, [[R.PendingEvent0, bytes([[0, 4, 0x000E_0101], [4, 4, 6], [8, 8, 0xBAD0_0000n]])]]);
+  assert.deepEqual(c.getPendingEvent(), { vector: 14, hasErrorCode: true, errorCode: 6 });
+  assert.equal(c.getCr(2), 0xBAD0_0000n);
   assert.equal(getReg(p, R.GuestOsId), 0x8100_0000_0000_0001n);
 });
 
@@ -171,8 +182,10 @@ test('HV_STATUS: an invalid name or value stops the rep call with the count comp
     ['DR7 bits 63:32', R.Dr7, u64Value(0x1_0000_0400n)],
     ['pending external interrupt (type 0)', R.PendingInterruption, bytes([[0, 4, 0x0020_0001]])],
     ['NmiMasked', R.InterruptState, u64Value(2)],
+    ['PendingEvent0 of type ExtInt', R.PendingEvent0, bytes([[0, 4, 0x0020_000B]])],
     ['MXCSR reserved bits', R.XmmControlStatus, bytes([[8, 4, 0x10000]])],
     ['an 8-byte value', R.Rbx, new Uint8Array(8)],
+    ['FP register reserved bytes 10-15', R.FpMmx0, bytes([[10, 1, 1]])],
     ['an MSR the CPU rejects (EFER reserved bit)', R.Efer, u64Value(0x500 | (1 << 20))],
   ];
   for (const [why, name, value] of bad) {
