@@ -81,3 +81,11 @@ export async function assemble(source: string, outDir: string, nasm = 'nasm', ld
   }
   return { output, plan };
 }
+
+/** `nasm -v`'s first line, or a ToolMissingError naming the install step. */
+export function nasmVersion(nasm = 'nasm'): Promise<string> {
+  return run(nasm, ['-v'], process.cwd()).then(
+    ({ stdout }) => stdout.split('\n')[0].trim(),
+    (e) => { throw notFound(e) ? new ToolMissingError('nasm', 'sudo apt install nasm') : e; },
+  );
+}

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { Host } from './seam';
 import { configurationForFile, isDebuggableFile, prepareProgram, resolveConfiguration, type LaunchConfiguration } from './configurationProvider';
 import { isAssemblySource } from './guestKind';
-import { assemble } from './assembler';
+import { assemble, nasmVersion } from './assembler';
 import { ExitHistory } from './exitHistory';
 import { SessionWatcher } from './sessionWatcher';
 import { ExitDocumentProvider, ExitsTreeProvider, EXIT_SCHEME, revealExit } from './exitsView';
@@ -163,7 +163,12 @@ async function startFile(host: Host, uri: vscode.Uri | undefined, noDebug: boole
 async function assembleActive(host: Host): Promise<void> {
   const file = host.activeFile();
   if (!file || !isAssemblySource(file.path, file.languageId)) {
-    await host.showError('vpdbg: open an assembly source (.asm) to assemble.');
+    // No source open (the walkthrough's "Check nasm"): say whether nasm is there.
+    try {
+      await host.showInfo(`vpdbg: ${await nasmVersion(host.setting('nasmPath', 'nasm'))} is installed; open an .asm file and press F5.`);
+    } catch (e) {
+      await host.showError(`vpdbg: ${(e as Error).message}`);
+    }
     return;
   }
   await vscode.window.activeTextEditor?.document.save();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FakeHost } from './fakeHost';
 import { configurationForFile, isDebuggableFile, prepareProgram, resolveConfiguration } from '../../src/extension/configurationProvider';
-import { assemble } from '../../src/extension/assembler';
+import { assemble, nasmVersion, ToolMissingError } from '../../src/extension/assembler';
 
 const fixtures = resolve('test', 'fixtures', 'asm');
 const has = (tool: string, arg: string) => { try { execFileSync(tool, [arg], { stdio: 'ignore' }); return true; } catch { return false; } };
@@ -121,4 +121,9 @@ test('an assembly error is reported with nasm\'s message', { skip: !hasNasm ? 'n
   const host = new FakeHost(dir);
   assert.equal(await prepareProgram(configurationForFile(src), host), undefined);
   assert.match(host.errors[0], /bad\.asm did not assemble\. nasm failed:\n.*bad\.asm:2: error/);
+});
+
+test('nasmVersion reports the installed nasm or names the install step', async () => {
+  await assert.rejects(nasmVersion('/nonexistent/nasm'), (e: unknown) => e instanceof ToolMissingError && /sudo apt install nasm/.test((e as Error).message));
+  if (hasNasm) assert.match(await nasmVersion(), /^NASM version \d+\.\d+/);
 });
