@@ -3,6 +3,7 @@
 // images that cannot be loaded exit with 4 (see exitStatus.ts).
 import { dirname } from 'node:path';
 import { ImageError } from '../machine/loaders/imageError';
+import { MachineConfigError } from '../machine/machine';
 import { parseArgs, usage, UsageError, type CommandSpec, type ParsedArgs } from './args';
 import { ExitStatus } from './exitStatus';
 import { RUN_SPEC, runCommand } from './runCommand';
@@ -58,6 +59,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await handler(args);
   } catch (e) {
     if (e instanceof ImageError) { process.stderr.write(`${PROGRAM}: ${e.message}\n`); return ExitStatus.ImageError; }
+    if (e instanceof MachineConfigError) { process.stderr.write(`${PROGRAM} ${name}: ${e.message}\n\n${usage(PROGRAM, spec)}`); return ExitStatus.Usage; }
     throw e;
   }
 }

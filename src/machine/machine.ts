@@ -59,6 +59,11 @@ export interface MachineOptions extends Omit<LoadOptions, 'memoryBytes'> {
   createCpu?: CpuFactory;
 }
 
+/** A machine configuration that cannot be built (memory size, processor count, device names). */
+export class MachineConfigError extends Error {
+  constructor(message: string) { super(message); this.name = 'MachineConfigError'; }
+}
+
 /** Why the guest's run ended on its own. */
 export interface GuestEnd { kind: 'debug-exit' | 'reset'; status: number; reason: string }
 
@@ -112,10 +117,10 @@ export class Machine {
     this.processorCount = options.processors ?? 1;
     const file = options.image;
     if (!Number.isSafeInteger(this.memoryBytes) || this.memoryBytes < 0x100000 || this.memoryBytes > MAX_MEMORY_BYTES || this.memoryBytes % 4096) {
-      throw new ImageError(file, `memory size ${this.memoryBytes} must be a multiple of 4 KiB between 1 MiB and ${MAX_MEMORY_BYTES / 2 ** 20} MiB`);
+      throw new MachineConfigError(`memory size ${this.memoryBytes} must be a multiple of 4 KiB between 1 MiB and ${MAX_MEMORY_BYTES / 2 ** 20} MiB`);
     }
     if (!Number.isInteger(this.processorCount) || this.processorCount < 1 || this.processorCount > 255) {
-      throw new ImageError(file, `processor count ${this.processorCount} must be 1..255 (xAPIC IDs)`);
+      throw new MachineConfigError(`processor count ${this.processorCount} must be 1..255 (xAPIC IDs)`);
     }
     let data = options.imageData;
     if (!data) {
@@ -157,7 +162,7 @@ export class Machine {
     this.rtc = bus.add(new CmosRtc(clock, o.rtcBaseMs ?? Date.now(), this.memoryBytes, (l) => pic.setIrq(8, l)));
     for (const name of o.disabledDevices ?? []) {
       const d = bus.find(name);
-      if (!d) throw new RangeError(`unknown device ${name} (devices: ${DEVICE_NAMES.join(', ')})`);
+      if (!d) throw new MachineConfigError(`unknown device ${name} (devices: ${DEVICE_NAMES.join(', ')})`);
       d.enabled = false;
     }
     this.bus = bus;

@@ -120,7 +120,7 @@ test('a guest that waits for an interrupt nothing raises reports halted; HLT wit
 });
 
 test('bad machine configuration is a clear error', () => {
-  assert.throws(() => new Machine({ image: 'x.bin', imageData: new Uint8Array(16), memoryBytes: 1000 }), /x.bin: memory size 1000 must be a multiple of 4 KiB/);
+  assert.throws(() => new Machine({ image: 'x.bin', imageData: new Uint8Array(16), memoryBytes: 1000 }), /MachineConfigError: memory size 1000 must be a multiple of 4 KiB/);
   assert.throws(() => new Machine({ image: 'x.bin', imageData: new Uint8Array(16), processors: 0 }), /processor count 0/);
   assert.throws(() => new Machine({ image: 'x.bin', imageData: new Uint8Array(16), disabledDevices: ['vga' as never] }), /unknown device vga/);
 });
