@@ -202,6 +202,23 @@ test('Exception: #UD and #PF (error code, CR2 parameter) exit before delivery an
   assert.equal((m.Payload as { Rbx: bigint }).Rbx, 0x1_0000_0000n);
 });
 
+test('Exception: INT3 is a software #BP; dropping it and skipping the INT3 resumes after it', () => {
+  const p = longModePartition([0xCC, 0xF4], { extendedVmExits: { exception: true }, exceptionExitBitmap: 1 << 3 });
+  const c = run(p);
+  assert.equal(c.ExitReason, X.Exception);
+  assertVpContext(c, CODE, 1, true);
+  assert.deepEqual(c.VpException, {
+    InstructionByteCount: 1, InstructionBytes: Uint8Array.from([0xCC, ...new Array(15).fill(0)]),
+    ExceptionInfo: { ErrorCodeValid: false, SoftwareException: true, AsUINT32: 2 }, ExceptionType: 3, ErrorCode: 0, ExceptionParameter: 0n,
+  });
+  assert.equal((p.interceptMessage(0, c)!.Payload as { ExceptionInfo: { SoftwareException: boolean } }).ExceptionInfo.SoftwareException, true);
+  p.clearPendingException(0);
+  p.skipInstruction(0);
+  const h = run(p);
+  assert.equal(h.ExitReason, X.X64Halt);
+  assert.equal(h.VpContext.Rip, BigInt(CODE + 2));
+});
+
 test('X64Halt: RIP is past the HLT; InstructionLength 1', () => {
   const p = longModePartition([0x90, 0xF4]);
   const c = run(p);
