@@ -6,7 +6,7 @@
 import type { Cpu } from './cpu';
 import type { Insn, Handler } from './insn';
 import { sseCheck, srcFull, srcScalar, storeR, fpBegin, fpCommit, S, R } from './sseCore';
-import { outHi, round, bits32, bits64, in32, in64, toInt, fromInt64, cvt32to64, cvt64to32 } from './sseMath';
+import { HI, round, bits32, bits64, in32, in64, toInt, fromInt64, cvt32to64, cvt64to32 } from './sseMath';
 import { rdRm } from './operands';
 
 /** CVTSI2SS / CVTSI2SD xmm, r/m32 (r/m64 with REX.W). */
@@ -19,7 +19,7 @@ export function cvtIntToScalar(dbl: boolean): Handler {
     const x = c.xmm, b = d.reg << 2;
     if (dbl) {
       const v = wide ? fromInt64(lo, hi, false) : lo;
-      const rl = bits64(v), rh = outHi;
+      const rl = bits64(v), rh = HI[0];
       fpCommit(c);
       x[b] = rl; x[b + 1] = rh;
     } else {
@@ -38,7 +38,7 @@ export function cvtScalarToInt(dbl: boolean, truncate: boolean): Handler {
     fpBegin(c);
     const wide = (d.rex & 8) !== 0;
     const v = dbl ? in64(S[0], S[1], false) : in32(S[0], false);
-    const lo = toInt(v, truncate, wide), hi = outHi;
+    const lo = toInt(v, truncate, wide), hi = HI[0];
     fpCommit(c);
     c.setReg(d.reg, wide ? 8 : 4, lo, hi);
   };
@@ -52,7 +52,7 @@ export function cvtScalarFloat(toDouble: boolean): Handler {
     fpBegin(c);
     const x = c.xmm, b = d.reg << 2;
     if (toDouble) {
-      const lo = cvt32to64(S[0]), hi = outHi;
+      const lo = cvt32to64(S[0]), hi = HI[0];
       fpCommit(c);
       x[b] = lo; x[b + 1] = hi;
     } else {
@@ -89,8 +89,8 @@ export function cvtps2dq(truncate: boolean): Handler {
 export function cvtdq2pd(c: Cpu, d: Insn): void {
   sseCheck(c, d);
   srcScalar(c, d, 8);
-  R[0] = bits64(S[0]); R[1] = outHi;
-  R[2] = bits64(S[1]); R[3] = outHi;
+  R[0] = bits64(S[0]); R[1] = HI[0];
+  R[2] = bits64(S[1]); R[3] = HI[0];
   storeR(c, d.reg);
 }
 
@@ -113,8 +113,8 @@ export function cvtps2pd(c: Cpu, d: Insn): void {
   sseCheck(c, d);
   srcScalar(c, d, 8);
   fpBegin(c);
-  R[0] = cvt32to64(S[0]); R[1] = outHi;
-  R[2] = cvt32to64(S[1]); R[3] = outHi;
+  R[0] = cvt32to64(S[0]); R[1] = HI[0];
+  R[2] = cvt32to64(S[1]); R[3] = HI[0];
   fpCommit(c);
   storeR(c, d.reg);
 }

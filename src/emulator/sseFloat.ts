@@ -6,7 +6,7 @@
 import type { Cpu } from './cpu';
 import type { Insn, Handler } from './insn';
 import { sseCheck, srcFull, srcScalar, storeR, fpBegin, fpCommit, S, R } from './sseCore';
-import { op32, op64, outHi, isNaN32, f32, bits32, compare32, compare64, comi32, comi64, INDEF32 } from './sseMath';
+import { op32, op64, HI, isNaN32, f32, bits32, compare32, compare64, comi32, comi64, INDEF32 } from './sseMath';
 import { CF, PF, ZF, OF, SF, AF } from './flags';
 
 /** Packed single: op on the four lanes of xmm(reg) and the source. */
@@ -40,8 +40,8 @@ export function packedDouble(op: number): Handler {
     srcFull(c, d, true);
     fpBegin(c);
     const x = c.xmm, b = d.reg << 2;
-    R[0] = op64(op, x[b], x[b + 1], S[0], S[1]); R[1] = outHi;
-    R[2] = op64(op, x[b + 2], x[b + 3], S[2], S[3]); R[3] = outHi;
+    R[0] = op64(op, x[b], x[b + 1], S[0], S[1]); R[1] = HI[0];
+    R[2] = op64(op, x[b + 2], x[b + 3], S[2], S[3]); R[3] = HI[0];
     fpCommit(c);
     storeR(c, d.reg);
   };
@@ -53,7 +53,7 @@ export function scalarDouble(op: number): Handler {
     srcScalar(c, d, 8);
     fpBegin(c);
     const x = c.xmm, b = d.reg << 2;
-    const lo = op64(op, x[b], x[b + 1], S[0], S[1]), hi = outHi;
+    const lo = op64(op, x[b], x[b + 1], S[0], S[1]), hi = HI[0];
     fpCommit(c);
     x[b] = lo; x[b + 1] = hi;
   };

@@ -17,13 +17,13 @@ const I = new Int32Array(2);
 const F32 = new Float32Array(I.buffer);
 const F64 = new Float64Array(I.buffer);
 
-/** High half of the last 64-bit result returned by a function of this module. */
-export let outHi = 0;
+/** High half of the last 64-bit result returned by a function of this module (a typed-array slot: a module `let` would box non-Smi numbers on every store). */
+export const HI = new Int32Array(1);
 
 export function f32(bits: number): number { I[0] = bits; return F32[0]; }
 export function bits32(v: number): number { F32[0] = v; return I[0]; }
 export function f64(lo: number, hi: number): number { I[0] = lo; I[1] = hi; return F64[0]; }
-export function bits64(v: number): number { F64[0] = v; outHi = I[1]; return I[0]; }
+export function bits64(v: number): number { F64[0] = v; HI[0] = I[1]; return I[0]; }
 
 export const INDEF32 = 0xffc00000 | 0;
 export const INDEF64_HI = 0xfff80000 | 0;
@@ -76,26 +76,27 @@ function step32(f: number, up: boolean): number {
 
 function step64(f: number, up: boolean): number {
   if (f === 0) return up ? 5e-324 : -5e-324;
-  let lo = bits64(f), hi = outHi;
+  let lo = bits64(f), hi = HI[0];
   if ((f > 0) === up) { lo = (lo + 1) | 0; if (lo === 0) hi++; } else { if (lo === 0) hi--; lo = (lo - 1) | 0; }
   return f64(lo, hi);
 }
 
 // The operation being rounded, for the unmasked OE/UE case: x86 then reports PE only when
 // the result rounded with an unbounded exponent range would be inexact (SDM vol. 1 4.9.1.4-5).
-let curOp = 0, curX = 0, curY = 0;
+let curOp = 0;
+const CUR = new Float64Array(2); // operands x, y (unboxed)
 const CVT = 7;
 
-/** True when curX op curY is not representable with the precision of the destination (any exponent). */
+/** True when CUR[0] op CUR[1] is not representable with the precision of the destination (any exponent). */
 function unboundedInexact(single: boolean): boolean {
-  const ex = Math.floor(Math.log2(Math.abs(curX)));
-  const x = scale(curX, -ex);
+  const ex = Math.floor(Math.log2(Math.abs(CUR[0])));
+  const x = scale(CUR[0], -ex);
   if (curOp === CVT) return Math.fround(x) !== x;
-  const ey = Math.floor(Math.log2(Math.abs(curY)));
-  const y = scale(curY, -ey);
+  const ey = Math.floor(Math.log2(Math.abs(CUR[1])));
+  const y = scale(CUR[1], -ey);
   if (curOp === ADD) {
     // Only an overflow gets here (a sum that underflows is exact): quarter both operands, an exact scaling.
-    const a = curX / 4, b = curY / 4, r = a + b, bb = r - a;
+    const a = CUR[0] / 4, b = CUR[1] / 4, r = a + b, bb = r - a;
     return (a - (r - bb)) + (b - bb) !== 0 || (single && Math.fround(r) !== r);
   }
   if (curOp === MUL) { const p = x * y; return mulResidualSign(x, y, p) !== 0 || (single && Math.fround(p) !== p); }
@@ -156,8 +157,8 @@ function roundP(r: number, s: number, single: boolean): number {
 function tiny(r: number, s: number, single: boolean): boolean {
   if (single) return Math.abs(roundP(r * 2 ** 100, s, true)) < MIN_NORM32 * 2 ** 100;
   if (curOp !== MUL && curOp !== DIV) return Math.abs(r) < MIN_NORM64; // tiny sums are exact
-  const ex = Math.floor(Math.log2(Math.abs(curX))), ey = Math.floor(Math.log2(Math.abs(curY)));
-  const x = scale(curX, -ex), y = scale(curY, -ey);
+  const ex = Math.floor(Math.log2(Math.abs(CUR[0]))), ey = Math.floor(Math.log2(Math.abs(CUR[1])));
+  const x = scale(CUR[0], -ex), y = scale(CUR[1], -ey);
   if (curOp === MUL) {
     const p = x * y;
     return Math.abs(roundP(p, mulResidualSign(x, y, p), false)) < scale(MIN_NORM64, -(ex + ey));
@@ -196,8 +197,13 @@ function scale(v: number, n: number): number {
 /** Exact sign of x*y - t for finite doubles (Dekker's product on operands scaled near 1). */
 export function mulResidualSign(x: number, y: number, t: number): number {
   if (x === 0 || y === 0) return t > 0 ? -1 : t < 0 ? 1 : 0;
-  const ex = Math.floor(Math.log2(Math.abs(x))), ey = Math.floor(Math.log2(Math.abs(y)));
-  const a = scale(x, -ex), b = scale(y, -ey), ts = scale(t, -(ex + ey));
+  const ax = Math.abs(x), ay = Math.abs(y);
+  let a = x, b = y, ts = t;
+  // Dekker's product is exact unless the split overflows or the error term underflows: scale only then.
+  if (!(ax > 2 ** -450 && ax < 2 ** 450 && ay > 2 ** -450 && ay < 2 ** 450 && ax * ay > 2 ** -900)) {
+    const ex = Math.floor(Math.log2(ax)), ey = Math.floor(Math.log2(ay));
+    a = scale(x, -ex); b = scale(y, -ey); ts = scale(t, -(ex + ey));
+  }
   const p = a * b;
   let u = SPLIT * a;
   const ah = u - (u - a), al = a - ah;
@@ -214,7 +220,7 @@ export const ADD = 0, SUB = 1, MUL = 2, DIV = 3, MIN = 4, MAX = 5, SQRT = 6;
 /** Arithmetic on operand values (NaN operands already handled). Returns NaN for an invalid operation. */
 function arith(op: number, x: number, y: number, single: boolean): number {
   let r: number, s = 0;
-  curOp = op === SUB ? ADD : op; curX = x; curY = op === SUB ? -y : y;
+  curOp = op === SUB ? ADD : op; CUR[0] = x; CUR[1] = op === SUB ? -y : y;
   switch (op) {
     case ADD: case SUB: {
       if (op === SUB) y = -y;
@@ -248,12 +254,25 @@ function arith(op: number, x: number, y: number, single: boolean): number {
       if (r !== r) { sig(IE); return NaN; }
       if (x === Infinity || x === -Infinity || y === Infinity || y === -Infinity) return r;
       if (r === Infinity || r === -Infinity) return overflow(r > 0, single);
+      if (single) {
+        // Normal single results: f*y is exact in double, so x - f*y has the sign of the error.
+        const f = Math.fround(r), af = Math.abs(f);
+        if (af > MIN_NORM32 && af !== Infinity) {
+          const res = x - f * y;
+          return round(f, res === 0 ? 0 : (res > 0) === (y > 0) ? 1 : -1, true);
+        }
+      }
       s = -mulResidualSign(r, y, x) * (y > 0 ? 1 : -1);
       break;
     case SQRT:
       if (x < 0) { sig(IE); return NaN; }
       if (x === 0 || x === Infinity) return x;
       r = Math.sqrt(x);
+      if (single) {
+        // A single square root is always normal and f*f is exact in double.
+        const f = Math.fround(r), res = x - f * f;
+        return round(f, res > 0 ? 1 : res < 0 ? -1 : 0, true);
+      }
       s = -mulResidualSign(r, r, x);
       break;
     default: throw new Error(`bad SSE operation ${op}`);
@@ -289,7 +308,7 @@ function lane32(op: number, a: number, b: number): number {
   return v !== v ? INDEF32 : bits32(v);
 }
 
-/** Double-precision lane operation; returns the low half, high half in outHi. */
+/** Double-precision lane operation; returns the low half, high half in HI[0]. */
 export function op64(op: number, alo: number, ahi: number, blo: number, bhi: number): number {
   laneStart();
   const r = lane64(op, alo, ahi, blo, bhi);
@@ -301,26 +320,26 @@ function lane64(op: number, alo: number, ahi: number, blo: number, bhi: number):
   if (op === MIN || op === MAX) {
     if (isNaN64(alo, ahi) || isNaN64(blo, bhi)) {
       sig(IE);
-      if (daz64hi(blo, bhi)) { outHi = bhi & 0x80000000; return 0; }
-      outHi = bhi; return blo;
+      if (daz64hi(blo, bhi)) { HI[0] = bhi & 0x80000000; return 0; }
+      HI[0] = bhi; return blo;
     }
     const x = in64(alo, ahi), y = in64(blo, bhi);
     return bits64((op === MAX ? x > y : x < y) ? x : y);
   }
   if (op === SQRT) {
-    if (isNaN64(blo, bhi)) { if (!(bhi & 0x80000)) sig(IE); outHi = bhi | 0x80000; return blo; }
+    if (isNaN64(blo, bhi)) { if (!(bhi & 0x80000)) sig(IE); HI[0] = bhi | 0x80000; return blo; }
     const v = arith(SQRT, in64(blo, bhi), 0, false);
-    if (v !== v) { outHi = INDEF64_HI; return 0; }
+    if (v !== v) { HI[0] = INDEF64_HI; return 0; }
     return bits64(v);
   }
   const na = isNaN64(alo, ahi), nb = isNaN64(blo, bhi);
   if (na || nb) {
     if (isSNaN64(alo, ahi) || isSNaN64(blo, bhi)) sig(IE);
-    if (na) { outHi = ahi | 0x80000; return alo; }
-    outHi = bhi | 0x80000; return blo;
+    if (na) { HI[0] = ahi | 0x80000; return alo; }
+    HI[0] = bhi | 0x80000; return blo;
   }
   const v = arith(op, in64(alo, ahi), in64(blo, bhi), false);
-  if (v !== v) { outHi = INDEF64_HI; return 0; }
+  if (v !== v) { HI[0] = INDEF64_HI; return 0; }
   return bits64(v);
 }
 
@@ -389,7 +408,7 @@ export function rint(v: number, rc: number): number {
 }
 
 /**
- * Converts a value to int32 (or int64 when `wide`: low half returned, high half in outHi)
+ * Converts a value to int32 (or int64 when `wide`: low half returned, high half in HI[0])
  * under MXCSR.RC or truncation. NaN and out-of-range values give the integer indefinite
  * (0x80000000 / 0x8000000000000000) with IE; inexact results set PE.
  */
@@ -397,13 +416,13 @@ export function toInt(v: number, truncate: boolean, wide: boolean): number {
   const n = v === v ? rint(v, truncate ? 3 : (mxcsr >> 13) & 3) : NaN;
   if (!(wide ? n >= -9223372036854775808 && n < 9223372036854775808 : n >= -2147483648 && n <= 2147483647)) {
     fpRaise(IE);
-    outHi = 0x80000000 | 0;
+    HI[0] = 0x80000000 | 0;
     return wide ? 0 : 0x80000000 | 0;
   }
   if (n !== v) fpRaise(PE);
   if (!wide) return n | 0;
   const hi = Math.floor(n / 4294967296);
-  outHi = hi | 0;
+  HI[0] = hi | 0;
   return (n - hi * 4294967296) | 0;
 }
 
@@ -416,11 +435,11 @@ export function fromInt64(lo: number, hi: number, single: boolean): number {
   return round(r, e > 0 ? 1 : e < 0 ? -1 : 0, single);
 }
 
-/** Single to double (exact; SNaN quieted with IE, NaN payload kept). Returns lo, hi in outHi. */
+/** Single to double (exact; SNaN quieted with IE, NaN payload kept). Returns lo, hi in HI[0]. */
 export function cvt32to64(b: number): number {
   if (isNaN32(b)) {
     if (!(b & 0x400000)) fpRaise(IE);
-    outHi = (b & 0x80000000) | 0x7ff80000 | ((b & 0x3fffff) >>> 3);
+    HI[0] = (b & 0x80000000) | 0x7ff80000 | ((b & 0x3fffff) >>> 3);
     return (b & 7) << 29;
   }
   laneStart();
@@ -439,6 +458,6 @@ export function cvt64to32(lo: number, hi: number): number {
   const v = in64(lo, hi);
   laneEnd();
   if (v === 0 || v === Infinity || v === -Infinity) return bits32(v);
-  curOp = CVT; curX = v;
+  curOp = CVT; CUR[0] = v;
   return bits32(round(v, 0, true));
 }
