@@ -15,6 +15,9 @@ export interface LspConnection {
   onDefinition: Handler<PosParams, ls.Location[]>;
   onReferences: Handler<PosParams & { context: { includeDeclaration: boolean } }, ls.Location[]>;
   onHover: Handler<PosParams, ls.Hover | undefined>;
+  onDocumentHighlight: Handler<PosParams, ls.DocumentHighlight[]>;
+  onPrepareRename: Handler<PosParams, { range: ls.Range; placeholder: string } | null>;
+  onRenameRequest: Handler<PosParams & { newName: string }, ls.WorkspaceEdit | null>;
   onCompletion: Handler<PosParams, ls.CompletionItem[]>;
   onCompletionResolve: Handler<ls.CompletionItem, ls.CompletionItem>;
   sendDiagnostics(params: { uri: string; version?: number; diagnostics: ls.Diagnostic[] }): Promise<void>;

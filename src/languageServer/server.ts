@@ -127,6 +127,32 @@ export function resolveCompletion(item: ls.CompletionItem): ls.CompletionItem {
   return item;
 }
 
+export function documentHighlights(doc: AsmDocument, name: string): ls.DocumentHighlight[] {
+  const defs = new Set(doc.definitionsOf(name).map((d) => `${d.range.line}:${d.range.start}`));
+  return doc.references(name, true).map((r) => ({ range: toRange(r), kind: defs.has(`${r.line}:${r.start}`) ? 3 : 2 }));
+}
+
+const IDENTIFIER = /^[A-Za-z_.?$@#~][\w.?$@#~]*$/;
+
+/**
+ * Text edits renaming a symbol everywhere in the document. A local label keeps its dot and
+ * is rewritten both where it is written short (`.loop`) and in full (`main.loop`).
+ */
+export function renameEdits(doc: AsmDocument, name: string, newName: string): ls.TextEdit[] {
+  const defs = doc.definitionsOf(name);
+  if (defs.length === 0) throw new Error(`${name} is not defined in this file.`);
+  const local = defs[0].kind === 'localLabel';
+  const parent = defs[0].parent ?? '';
+  const newText = local && !newName.startsWith('.') ? `.${newName}` : newName;
+  if (!IDENTIFIER.test(newText)) throw new Error(`'${newName}' is not a NASM identifier.`);
+  const newFull = local ? `${parent}${newText}` : newText;
+  if (newFull !== name && doc.definitionsOf(newFull).length) throw new Error(`${newFull} is already defined on line ${doc.definitionsOf(newFull)[0].range.line + 1}.`);
+  return doc.references(name, true).map((r) => {
+    const written = doc.lines[r.line].slice(r.start, r.end);
+    return { range: toRange(r), newText: local && !written.startsWith('.') ? `${parent}${newText}` : newText };
+  });
+}
+
 export function startServer(connection: LspConnection): void {
   const documents = new lsp.TextDocuments(TextDocument);
   const parsed = new Map<string, { version: number; doc: AsmDocument }>();
@@ -183,6 +209,8 @@ export function startServer(connection: LspConnection): void {
         documentSymbolProvider: true,
         definitionProvider: true,
         referencesProvider: true,
+        documentHighlightProvider: true,
+        renameProvider: { prepareProvider: true },
         hoverProvider: true,
         completionProvider: { resolveProvider: true, triggerCharacters: ['.', '%'] },
       },
@@ -224,6 +252,24 @@ export function startServer(connection: LspConnection): void {
     const hit = d?.nameAt(p.position.line, p.position.character);
     if (!d || !hit || isMnemonic(hit.name) || describeRegister(hit.name)) return [];
     return d.references(hit.name, p.context.includeDeclaration).map((r) => ({ uri: p.textDocument.uri, range: toRange(r) }));
+  });
+  connection.onDocumentHighlight((p) => {
+    const d = asm(p.textDocument.uri);
+    const hit = d?.nameAt(p.position.line, p.position.character);
+    if (!d || !hit || d.definitionsOf(hit.name).length === 0) return [];
+    return documentHighlights(d, hit.name);
+  });
+  connection.onPrepareRename((p) => {
+    const d = asm(p.textDocument.uri);
+    const hit = d?.nameAt(p.position.line, p.position.character);
+    if (!d || !hit || d.definitionsOf(hit.name).length === 0) throw new Error('Only labels, constants and macros defined in this file can be renamed.');
+    return { range: toRange(hit.range), placeholder: d.lines[hit.range.line].slice(hit.range.start, hit.range.end) };
+  });
+  connection.onRenameRequest((p) => {
+    const d = asm(p.textDocument.uri);
+    const hit = d?.nameAt(p.position.line, p.position.character);
+    if (!d || !hit) return null;
+    return { changes: { [p.textDocument.uri]: renameEdits(d, hit.name, p.newName) } };
   });
   connection.onHover((p) => { const d = asm(p.textDocument.uri); return d ? hover(d, p.position.line, p.position.character, included(p.textDocument.uri, d)) : undefined; });
   connection.onCompletion((p) => { const d = asm(p.textDocument.uri); return d ? completions(d, p.position.line, p.position.character, included(p.textDocument.uri, d)) : []; });

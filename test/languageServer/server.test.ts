@@ -121,3 +121,18 @@ test('definitions, hover and completion reach into %include files', { timeout: 3
   assert.ok(items.some((i: any) => i.label === 'UART_OUT'), 'the included macro is offered where an instruction goes');
   if (hasNasm) assert.deepEqual(await client.waitForDiagnostics(mainUri), [], 'nasm finds uart.inc beside the unsaved document');
 });
+
+test('rename rewrites a label and its references; a local label keeps its dot; clashes are refused', async () => {
+  const src = 'main:\n.loop:\n    dec ecx\n    jnz .loop\n    jmp main.loop\nother:\n.loop:\n    jmp .loop\n';
+  const path = join('test', 'fixtures', 'asm', 'rename-scratch.asm');
+  const u = client.open(path, src);
+  const edit = await client.request('textDocument/rename', { textDocument: { uri: u }, position: { line: 3, character: 9 }, newName: 'again' });
+  const edits = edit.changes[u].map((e: any) => [e.range.start.line, src.split('\n')[e.range.start.line].slice(e.range.start.character, e.range.end.character), e.newText]);
+  assert.deepEqual(edits, [[1, '.loop', '.again'], [3, '.loop', '.again'], [4, 'main.loop', 'main.again']], 'other.loop is untouched');
+  const prep = await client.request('textDocument/prepareRename', { textDocument: { uri: u }, position: { line: 0, character: 1 } });
+  assert.deepEqual(prep, { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 4 } }, placeholder: 'main' });
+  await assert.rejects(client.request('textDocument/rename', { textDocument: { uri: u }, position: { line: 0, character: 1 }, newName: 'other' }), /other is already defined on line 6/);
+  await assert.rejects(client.request('textDocument/prepareRename', { textDocument: { uri: u }, position: { line: 2, character: 5 } }), /Only labels/);
+  const hl = await client.request('textDocument/documentHighlight', { textDocument: { uri: u }, position: { line: 1, character: 2 } });
+  assert.deepEqual(hl.map((h: any) => [h.range.start.line, h.kind]), [[1, 3], [3, 2], [4, 2]]);
+});
