@@ -4,8 +4,10 @@ import type { RunVpExitContext } from '../partition/exitContext';
 import { WhvRunVpExitReason as X } from '../partition/hvdef';
 import { describeExit, exitToPlain } from '../debugAdapter/exitFilters';
 
-export function traceLine(vp: number, instructions: number, exit: RunVpExitContext, device: string | undefined): string {
-  return `[vp${vp} @${instructions}] ${describeExit(exit)}${device ? ` → ${device}` : ''}`;
+/** `[vp0 @1234] X64IoPortAccess: IN 0x3FD (1 byte) → com1 = 0x60`: the exit, who handled it, what a read got. */
+export function traceLine(vp: number, instructions: number, exit: RunVpExitContext, device: string | undefined, result?: bigint | 'gp'): string {
+  const answer = result === undefined ? '' : result === 'gp' ? ' → #GP' : ` = 0x${result.toString(16).toUpperCase()}`;
+  return `[vp${vp} @${instructions}] ${describeExit(exit)}${device ? ` → ${device}` : ''}${answer}`;
 }
 
 const SEGMENT_KEYS = ['Selector', 'Base', 'Limit', 'Attributes'];

@@ -69,13 +69,16 @@ export async function runToEnd(machine: Machine, limits: RunLimits): Promise<Run
     }
     // An exit for us: traced ones are completed the machine's way; others end the run.
     const { vp, exit } = stop;
-    if (trace) trace(traceLine(vp, machine.instructionsRetired(), exit, machine.claimant(vp)));
+    const at = machine.instructionsRetired();
+    const device = machine.claimant(vp);
     const fatal = FATAL_REASON[exit.ExitReason];
     if (!fatal && machine.completeExit(vp, exit)) {
+      if (trace) trace(traceLine(vp, at, exit, device, machine.lastResult));
       const end = machine.guestEnd;
       if (end) return endOutcome(end, outcome, exit, vp);
       continue;
     }
+    if (trace) trace(traceLine(vp, at, exit, device, undefined));
     const [status, reason] = fatal ?? [ExitStatus.GuestCrashed, exit.ExitReason === X.MemoryAccess
       ? `instruction fetch from unmapped guest-physical address 0x${exit.MemoryAccess?.Gpa.toString(16)}`
       : `unhandled exit ${X[exit.ExitReason] ?? exit.ExitReason}`];

@@ -106,6 +106,11 @@ export class Machine {
   private reported = new Set<number>();
   private exceptionBitmap = 0xffffffff;
   private ended: GuestEnd | undefined;
+  /**
+   * What the last completeExit() answered: the value an IN, MMIO read, RDMSR or CPUID got,
+   * or 'gp' when it raised #GP. For traces.
+   */
+  lastResult: bigint | 'gp' | undefined;
   /** The completed exit that ended the guest. */
   private endedAt: { vp: number; exit: RunVpExitContext } | undefined;
   private nextVp = 0;
@@ -387,6 +392,7 @@ export class Machine {
    * completed (an instruction fetch from unmapped memory, a fatal exit).
    */
   completeExit(vp: number, exit: RunVpExitContext): boolean {
+    this.lastResult = undefined;
     const done = this.complete(vp, exit);
     if (done && this.ended && !this.endedAt) this.endedAt = { vp, exit };
     return done;
@@ -399,7 +405,11 @@ export class Machine {
         const a = p.getPendingAccess(vp);
         if (a?.kind !== 'io') return false;
         if (a.isWrite) { this.bus.ioWrite(a.port, a.size, a.value); p.completeIoPortAccess(vp); }
-        else p.completeIoPortAccess(vp, this.bus.ioRead(a.port, a.size) ?? (a.size === 4 ? 0xffffffff : (1 << (a.size * 8)) - 1));
+        else {
+          const v = this.bus.ioRead(a.port, a.size) ?? (a.size === 4 ? 0xffffffff : (1 << (a.size * 8)) - 1);
+          this.lastResult = BigInt(v);
+          p.completeIoPortAccess(vp, v);
+        }
         return true;
       }
       case X.MemoryAccess: {
@@ -414,6 +424,7 @@ export class Machine {
         } else {
           const bytes = new Uint8Array(a.size).fill(0xff);
           if (d?.mmioRead) { let v = d.mmioRead(vp, a.gpa, a.size); for (let i = 0; i < a.size; i++) { bytes[i] = Number(v & 0xffn); v >>= 8n; } }
+          this.lastResult = bytes.reduceRight((acc, b) => (acc << 8n) | BigInt(b), 0n);
           p.completeMemoryAccess(vp, bytes);
         }
         return true;
@@ -428,10 +439,10 @@ export class Machine {
         const own = d ? undefined : v.cpu.getMsr(a.index) !== undefined ? 'cpu' : v.readSyntheticMsr(a.index) !== undefined ? 'synthetic' : undefined;
         if (a.isWrite) {
           const ok = d ? d.wrmsr?.(vp, a.index, a.value) : own === 'cpu' ? v.cpu.setMsr(a.index, a.value) : own === 'synthetic' && v.writeSyntheticMsr(a.index, a.value);
-          if (ok) p.completeMsrAccess(vp); else p.injectException(vp, 13, 0);
+          if (ok) p.completeMsrAccess(vp); else { p.injectException(vp, 13, 0); this.lastResult = 'gp'; }
         } else {
           const value = d ? d.rdmsr?.(vp, a.index) : own === 'cpu' ? v.cpu.getMsr(a.index) : v.readSyntheticMsr(a.index);
-          if (value === undefined) p.injectException(vp, 13, 0); else p.completeMsrAccess(vp, value);
+          if (value === undefined) { p.injectException(vp, 13, 0); this.lastResult = 'gp'; } else { p.completeMsrAccess(vp, value); this.lastResult = value; }
         }
         return true;
       }

@@ -27,8 +27,8 @@ test('--trace-exits prints one decoded line per exit on stderr, including each k
   assert.equal(r.status, 1);
   assert.match(r.stdout, /^demo: long mode, COM1 ok\n/);
   assert.match(r.stdout, /demo: bye\n$/);
-  for (const re of [/X64IoPortAccess: OUT 0x3F8 ← 0x64 \(1 byte\) → com1/, /X64IoPortAccess: IN 0x3FD \(1 byte\) → com1/, /X64Cpuid: CPUID leaf 0x40000000/,
-    /X64MsrAccess: RDMSR 0xC0DE0000/, /Exception: #UD \(6\)/, /X64Rdtsc: RDTSC/, /MemoryAccess: write of unmapped GPA 0xFEE00380 .*→ lapic/,
+  for (const re of [/X64IoPortAccess: OUT 0x3F8 ← 0x64 \(1 byte\) → com1/, /X64IoPortAccess: IN 0x3FD \(1 byte\) → com1 = 0x60/, /X64Cpuid: CPUID leaf 0x40000000/,
+    /X64MsrAccess: RDMSR 0xC0DE0000 → #GP/, /Exception: #UD \(6\)/, /X64Rdtsc: RDTSC/, /MemoryAccess: write of unmapped GPA 0xFEE00380 .*→ lapic/,
     /X64Halt: HLT/, /X64ApicEoi: EOI of vector 0x40/, /Hypercall: VMCALL call code 0x50/, /OUT 0xF4 ← 0x0 \(1 byte\) → debug-exit/]) {
     assert.match(r.stderr, re);
   }
