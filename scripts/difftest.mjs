@@ -1,7 +1,7 @@
 // Larger differential run of the emulator against the host CPU (test/emulator/differential).
 //   node scripts/build.mjs --tests && node scripts/difftest.mjs --count 20000 --seed 7 [--only add,adc] [--sse] [--show 10]
 // (--sse mixes SSE/SSE2 forms into the default integer selection; --only may name SSE mnemonics
-// too, and `--only sse` selects all of them.)
+// too, and `--only sse` selects all of them; --bits 32 runs the cases in compatibility mode.)
 // Prints how many cases ran and mismatched, the culprit instructions, and the first reports.
 // `--bench [file]` instead runs ../shared/bench/bench.elf (231 M instructions, too long for
 // `npm test`) through the CPU-only guest runner and checks its 4 checksum lines.
@@ -19,6 +19,7 @@ const { values, positionals } = parseArgs({
     show: { type: 'string', default: '10' },
     bench: { type: 'boolean', default: false },
     sse: { type: 'boolean', default: false },
+    bits: { type: 'string', default: '64' },
   },
   allowPositionals: true,
 });
@@ -46,7 +47,7 @@ const seed = Number(values.seed), count = Number(values.count), show = Number(va
 // `--only sse` names every SSE/SSE2 mnemonic the generator knows.
 const only = values.only ? values.only.split(',').map((s) => s.trim().toLowerCase()).flatMap((m) => (m === 'sse' ? [...SSE_MNEMONICS] : [m])) : undefined;
 const started = Date.now();
-const r = runDifferential({ seed, count, only, sse: values.sse });
+const r = runDifferential({ seed, count, only, sse: values.sse, bits: values.bits === '32' ? 32 : 64 });
 if (typeof r === 'string') { console.error(`skipped: ${r}`); process.exit(2); }
 const seconds = (Date.now() - started) / 1000;
 for (const m of r.mismatches.slice(0, show)) console.log(`${m.report}\n`);

@@ -4,7 +4,7 @@
 // to exit before delivery so faults are compared, not handled. The HLT's #GP(0) at CPL 3 is
 // the end marker.
 
-import { CpuExitReason } from '../../../src/emulator/vcpu';
+import { CpuExitReason, Seg } from '../../../src/emulator/vcpu';
 import { createLongModeCpu, type LongModeSetup } from '../../support/longModeCpu';
 import { CODE_ADDRESS, SCRATCH_ADDRESS, SCRATCH_SIZE, type DiffCase } from './generator';
 
@@ -41,6 +41,9 @@ export class EmuRunner {
     const xv = new DataView(c.xmm.buffer, c.xmm.byteOffset, 256);
     for (let i = 0; i < 16; i++) cpu.setXmm(i, xv.getBigUint64(i * 16, true), xv.getBigUint64(i * 16 + 8, true));
     cpu.setMxcsr(c.mxcsr);
+    cpu.setSegment(Seg.CS, c.bits === 64
+      ? { selector: 0x33, base: 0n, limit: 0xffffffff, attributes: 0xa0fb }
+      : { selector: 0x23, base: 0n, limit: 0xffffffff, attributes: 0xc0fb });
     cpu.setRip(BigInt(CODE_ADDRESS));
     if (cpu.getPendingEvent()) cpu.clearPendingException();
     const result: EmuResult = {

@@ -35,6 +35,11 @@ const table: Record<string, FlagEffect> = {
   lzcnt: { reads: 0, def: CF | ZF, und: OF | SF | AF | PF }, tzcnt: { reads: 0, def: CF | ZF, und: OF | SF | AF | PF },
   popcnt: arith,
   cmpxchg8b: { reads: 0, def: ZF, und: 0 }, cmpxchg16b: { reads: 0, def: ZF, und: 0 },
+  // 32-bit-only (compatibility-mode cases)
+  daa: { reads: CF | AF, def: CF | AF | SF | ZF | PF, und: OF }, das: { reads: CF | AF, def: CF | AF | SF | ZF | PF, und: OF },
+  aaa: { reads: AF, def: CF | AF, und: OF | SF | ZF | PF }, aas: { reads: AF, def: CF | AF, und: OF | SF | ZF | PF },
+  aam: { reads: 0, def: SF | ZF | PF, und: OF | AF | CF }, aad: { reads: 0, def: SF | ZF | PF, und: OF | AF | CF },
+  pusha: none, pushad: none, popa: none, popad: none, bound: none, into: { reads: OF, def: 0, und: 0 },
   lahf: { reads: SF | ZF | AF | PF | CF, def: 0, und: 0 }, sahf: { reads: 0, def: SF | ZF | AF | PF | CF, und: 0 },
 };
 for (const [cc, reads] of Object.entries(conditionReads)) {

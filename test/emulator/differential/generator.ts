@@ -49,6 +49,8 @@ export interface DiffCase {
   /** Flags undefined at the end of the sequence. */
   taintEnd: number;
   base: number;
+  /** 64: 64-bit mode; 32: compatibility mode (CS.L=0, CS.D=1) at the same addresses. */
+  bits: 64 | 32;
 }
 
 type OperandKind = 'rm' | 'reg' | 'mem' | 'imm' | 'fixed' | 'xreg' | 'xrm';
@@ -61,6 +63,7 @@ const MNEMONICS = new Set([
   'mul', 'imul', 'div', 'idiv', 'bt', 'bts', 'btr', 'btc', 'bsf', 'bsr', 'lzcnt', 'tzcnt', 'popcnt',
   'bswap', 'movbe', 'cmpxchg', 'cmpxchg8b', 'cmpxchg16b', 'xadd', 'xchg', 'movsx', 'movzx', 'movsxd', 'cbw', 'cwde', 'cdqe', 'cwd', 'cdq', 'cqo',
   'lahf', 'sahf', 'lea', 'mov', 'push', 'pop',
+  'daa', 'das', 'aaa', 'aas', 'aam', 'aad', 'pusha', 'pushad', 'popa', 'popad', 'bound', 'into', // 32-bit only
   ...['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'].flatMap((cc) => [`cmov${cc}`, `set${cc}`]),
 ]);
 
@@ -91,7 +94,7 @@ const immKinds = new Set([K.imm8, K.imm8sex16, K.imm8sex32, K.imm8sex64, K.imm16
 /** Host features the caller detected (CPUID on the host); forms needing a missing one are not generated. */
 export interface HostFeatures { lzcnt: boolean; popcnt: boolean; bmi1: boolean; movbe: boolean; lahf64: boolean }
 
-function buildForms(features: HostFeatures, only: ReadonlySet<string> | undefined, sse: boolean): Form[] {
+function buildForms(features: HostFeatures, only: ReadonlySet<string> | undefined, sse: boolean, bits: 64 | 32): Form[] {
   const forms: Form[] = [];
   const count = Object.keys(Code).filter((k) => Number.isNaN(Number(k))).length;
   for (let code = 1; code < count; code++) {
@@ -100,7 +103,7 @@ function buildForms(features: HostFeatures, only: ReadonlySet<string> | undefine
       const mnemonic = Mnemonic[info.mnemonic].toLowerCase();
       const known = MNEMONICS.has(mnemonic) || SSE_MNEMONICS.has(mnemonic);
       const wanted = only ? only.has(mnemonic) : MNEMONICS.has(mnemonic) || (sse && SSE_MNEMONICS.has(mnemonic));
-      if (!known || !wanted || !info.mode64 || info.encoding !== 0 || !info.isInstruction) continue;
+      if (!known || !wanted || !(bits === 64 ? info.mode64 : info.mode32) || info.encoding !== 0 || !info.isInstruction) continue;
       // 0F 38 / 0F 3A maps hold SSSE3/SSE4 forms (e.g. SSE4.1 PEXTRW r/m16): outside SSE2.
       if (SSE_MNEMONICS.has(mnemonic) && info.table !== OpCodeTableKind.Normal && info.table !== OpCodeTableKind.T0F) continue;
       if ((mnemonic === 'lzcnt' && !features.lzcnt) || (mnemonic === 'tzcnt' && !features.bmi1) ||
@@ -154,7 +157,7 @@ function regOfSize(index: number, size: number): Register {
 type Built = { t: 'r'; reg: Register } | { t: 'm'; mem: MemoryOperand } | { t: 'i'; value: number; u64?: bigint; signed: boolean };
 
 class Builder {
-  readonly encoder = new Encoder(64);
+  readonly encoder: Encoder;
   readonly formatter = new Formatter(FormatterSyntax.Intel);
   bytes: number[] = [];
   steps: Step[] = [];
@@ -171,11 +174,17 @@ class Builder {
     this.taint = (this.taint & ~effect.def) | effect.und;
   }
 
-  constructor(readonly rng: Rng, readonly base: number) {}
+  /** General registers this mode has (8 without REX in compatibility mode). */
+  readonly regs: number;
+
+  constructor(readonly rng: Rng, readonly base: number, readonly bits: 64 | 32) {
+    this.encoder = new Encoder(bits);
+    this.regs = bits === 64 ? 16 : 8;
+  }
 
   randomReg(size: number): Register {
     for (;;) {
-      const reg = size === 8 ? this.rng.pick(REG8) : regOfSize(this.rng.int(16), size);
+      const reg = size === 8 ? REG8[this.rng.int(this.regs === 16 ? REG8.length : 8)] : regOfSize(this.rng.int(this.regs), size);
       const idx = fullIndex(reg);
       if (idx !== RSP && idx !== this.base) return reg;
     }
@@ -183,19 +192,28 @@ class Builder {
 
   scratchOperand(disp = this.rng.int(121) - 64 /* [-64, 56] */): MemoryOperand {
     if (this.rng.chance(0.12)) {
-      return new MemoryOperand(Register.RIP, Register.None, 1, BigInt(BASE_VALUE + disp), 8, false, Register.None);
+      return this.bits === 64
+        ? new MemoryOperand(Register.RIP, Register.None, 1, BigInt(BASE_VALUE + disp), 8, false, Register.None)
+        : new MemoryOperand(Register.None, Register.None, 1, BigInt(BASE_VALUE + disp), 4, false, Register.None);
     }
-    const baseReg = Register.RAX + this.base;
+    const baseReg = (this.bits === 64 ? Register.RAX : Register.EAX) + this.base;
     const size = disp === 0 && this.rng.chance(0.5) ? 0 : this.rng.chance(0.2) ? 4 : 1;
     return new MemoryOperand(baseReg, Register.None, 1, BigInt(disp), size, false, Register.None);
   }
 
   /** Any address expression, for LEA (never dereferenced). */
   leaOperand(): MemoryOperand {
-    const wide = this.rng.chance(0.8);
+    if (this.bits === 32 && this.rng.chance(0.25)) {
+      // 16-bit addressing (67 prefix): [bx|bp + si|di + disp], computed modulo 64 KiB
+      const [base, index] = this.rng.pick([[Register.BX, Register.SI], [Register.BX, Register.DI], [Register.BP, Register.SI],
+        [Register.BP, Register.DI], [Register.SI, Register.None], [Register.DI, Register.None], [Register.BX, Register.None], [Register.BP, Register.None]]);
+      const disp = this.rng.int(3) === 0 ? this.rng.int(256) - 128 : this.rng.int(0x10000);
+      return new MemoryOperand(base, index, 1, BigInt(disp), disp >= -128 && disp < 128 ? 1 : 2, false, Register.None);
+    }
+    const wide = this.bits === 64 && this.rng.chance(0.8);
     const pickReg = (): Register => {
       for (;;) {
-        const i = this.rng.int(16);
+        const i = this.rng.int(this.regs);
         if (i !== RSP) return (wide ? Register.RAX : Register.EAX) + i;
       }
     };
@@ -292,18 +310,18 @@ export class Generator {
   private readonly constructs: Construct[];
 
   /** `only`: restrict to these mnemonics (lower case); default all of MNEMONICS. */
-  constructor(features: HostFeatures, only?: readonly string[], sse = false) {
-    this.forms = buildForms(features, only && new Set(only), sse);
+  constructor(features: HostFeatures, only?: readonly string[], sse = false, readonly bits: 64 | 32 = 64) {
+    this.forms = buildForms(features, only && new Set(only), sse, bits);
     this.constructs = CONSTRUCTS.filter((c) => !only || only.includes(c));
-    if (this.forms.length < (only ? 1 : 300)) throw new Error(`only ${this.forms.length} instruction forms found in iced-x86's tables`);
+    if (this.forms.length < (only ? 1 : 250)) throw new Error(`only ${this.forms.length} instruction forms found in iced-x86's tables`);
   }
 
   get formCount(): number { return this.forms.length; }
 
   generate(seed: number, index: number): DiffCase {
     const rng = new Rng((Math.imul(seed, 0x9e3779b1) + index) >>> 0);
-    const base = rng.pick(BASE_CHOICES);
-    const b = new Builder(rng, base);
+    const base = rng.pick(this.bits === 64 ? BASE_CHOICES : BASE_CHOICES.filter((r) => r < 8));
+    const b = new Builder(rng, base, this.bits);
     const target = 1 + rng.int(8);
     for (let attempts = 0; b.steps.length < target && attempts < 200; attempts++) {
       if (this.constructs && rng.chance(0.15)) this.construct(b);
@@ -327,7 +345,7 @@ export class Generator {
         : r === 8 ? 0x1f80 | (rng.chance(0.5) ? 0x8000 : 0x40) // FTZ or DAZ
           : 0x1f80 & ~(1 << (7 + rng.int(6)));          // one exception unmasked
     b.encoder.free(); b.formatter.free();
-    return { index, code: Uint8Array.from(b.bytes), gprs, rflags, mxcsr, xmm, memory, steps: b.steps, taintEnd: b.taint, base };
+    return { index, code: Uint8Array.from(b.bytes), gprs, rflags, mxcsr, xmm, memory, steps: b.steps, taintEnd: b.taint, base, bits: this.bits };
   }
 
   private construct(b: Builder): void {
@@ -338,6 +356,7 @@ export class Generator {
       b.bytes.length = save.bytes; b.steps.length = save.steps; b.taint = save.taint; b.depth = save.depth; b.open = save.open;
     };
     const none: FlagEffect = { reads: 0, def: 0, und: 0 };
+    const w = b.bits / 8; // stack slot
     if (kind === 'calls') {
       const v = rng.int(4);
       if (v === 0 && b.depth + 8 <= MAX_DEPTH) {
@@ -354,7 +373,7 @@ export class Generator {
         b.raw([0xe8, 2, 0, 0, 0], 'call $+7', none);
         b.raw([0xeb, 3], 'jmp $+5', none);
         b.open--;
-        b.raw([0xc2, 8, 0], 'ret 8', none);
+        b.raw([0xc2, w, 0], `ret ${w}`, none);
       } else if (v === 2 && b.base !== 5 && b.depth <= 24) {
         const size = 8 * rng.int(7), level = rng.int(2);
         b.open++;
@@ -369,11 +388,11 @@ export class Generator {
           b.raw([0x9d], 'popfq', { reads: 0, def: ARITH_FLAGS, und: 0 });
         } else if (!(b.taint & ARITH_FLAGS)) {
           b.raw([0x9c], 'pushfq', none);
-          b.depth += 8;
+          b.depth += w;
           if (rng.chance(0.5)) {
-            const reg = b.randomReg(64);
-            if (!b.emit(Code.Pop_r64, [{ t: 'r', reg }], none)) return rollback();
-            b.depth -= 8;
+            const reg = b.randomReg(b.bits);
+            if (!b.emit(b.bits === 64 ? Code.Pop_r64 : Code.Pop_r32, [{ t: 'r', reg }], none)) return rollback();
+            b.depth -= w;
           }
         }
       }
@@ -424,27 +443,29 @@ export class Generator {
     }
     // strings: MOVS/STOS/LODS/CMPS/SCAS (with REP/REPE/REPNE, 8-64 bit, 64/32-bit addresses) and XLAT
     if (b.base === 6 || b.base === 7) return;
-    const baseReg = Register.RAX + b.base;
+    const wide = b.bits === 64;
+    const baseReg = (wide ? Register.RAX : Register.EAX) + b.base;
+    const leaCode = wide ? Code.Lea_r64_m : Code.Lea_r32_m;
     if (rng.chance(0.15)) {
-      if (b.base !== 3 && !b.emit(Code.Lea_r64_m, [{ t: 'r', reg: Register.RBX }, { t: 'm', mem: new MemoryOperand(baseReg, Register.None, 1, -128n, 1, false, Register.None) }], none)) return rollback();
-      b.raw(rng.chance(0.5) ? [0xd7] : [0x48, 0xd7], 'xlat', none);
+      if (b.base !== 3 && !b.emit(leaCode, [{ t: 'r', reg: wide ? Register.RBX : Register.EBX }, { t: 'm', mem: new MemoryOperand(baseReg, Register.None, 1, -128n, 1, false, Register.None) }], none)) return rollback();
+      b.raw(wide && rng.chance(0.5) ? [0x48, 0xd7] : [0xd7], 'xlat', none);
       return;
     }
     const op = rng.pick(['movs', 'stos', 'lods', 'cmps', 'scas'] as const);
-    const size = rng.pick([1, 2, 4, 8]);
+    const size = rng.pick(wide ? [1, 2, 4, 8] : [1, 2, 4]);
     const usesSi = op === 'movs' || op === 'lods' || op === 'cmps';
     const usesDi = op !== 'lods';
     const back = rng.chance(0.4);
     const count = rng.int(9);
     const rep = rng.chance(0.7) ? (op === 'cmps' || op === 'scas' ? rng.pick([0xf3, 0xf2]) : 0xf3) : 0;
-    const lea = (reg: Register): boolean => b.emit(Code.Lea_r64_m, [{ t: 'r', reg },
+    const lea = (reg: Register): boolean => b.emit(leaCode, [{ t: 'r', reg: wide ? reg : reg - Register.RAX + Register.EAX },
       { t: 'm', mem: new MemoryOperand(baseReg, Register.None, 1, BigInt(-rng.int(65)), 1, false, Register.None) }], none);
     if (usesSi && !lea(Register.RSI)) return rollback();
     if (usesDi && !lea(Register.RDI)) return rollback();
     if (rep && !b.emit(Code.Mov_r32_imm32, [{ t: 'r', reg: Register.ECX }, { t: 'i', value: count, signed: false }], none)) return rollback();
     if (back) b.raw([0xfd], 'std', none);
     const base = { movs: 0xa4, stos: 0xaa, lods: 0xac, cmps: 0xa6, scas: 0xae }[op];
-    const addr32 = rng.chance(0.2);
+    const addr32 = wide && rng.chance(0.2); // in compatibility mode 67 would mean 16-bit SI/DI
     const bytes = [...(rep ? [rep] : []), ...(addr32 ? [0x67] : []), ...(size === 2 ? [0x66] : []), ...(size === 8 ? [0x48] : []), size === 1 ? base : base + 1];
     const compares = op === 'cmps' || op === 'scas';
     const effect = compares && !(rep && count === 0) ? { reads: 0, def: ARITH_FLAGS, und: 0 } : none;
@@ -460,7 +481,7 @@ export class Generator {
     for (const o of form.operands) {
       if (o.kind === 'fixed') ops.push({ t: 'r', reg: o.fixed! });
       else if (o.kind === 'imm') ops.push({ t: 'i', ...b.immediate(o.immKind!) });
-      else if (o.kind === 'xreg' || (o.kind === 'xrm' && (memIndex >= 0 || !rng.chance(0.3)))) ops.push({ t: 'r', reg: Register.XMM0 + rng.int(16) });
+      else if (o.kind === 'xreg' || (o.kind === 'xrm' && (memIndex >= 0 || !rng.chance(0.3)))) ops.push({ t: 'r', reg: Register.XMM0 + rng.int(b.regs) });
       else if (o.kind === 'xrm') {
         // Packed forms fault (#GP) on a misaligned operand: mostly aligned, sometimes not.
         memIndex = ops.length;
@@ -518,9 +539,9 @@ export class Generator {
       // A register bit offset addresses memory beyond the operand: keep it inside the buffer.
       pre.push(() => b.emit(AND_IMM8[size], [ops[1], { t: 'i', value: 0x7f, signed: true }], logicEffect));
     }
-    if (m === 'push' || m === 'pop') {
-      const bytes = (form.opSize || 64) / 8;
-      const next = b.depth + (m === 'push' ? bytes : -bytes);
+    if (m === 'push' || m === 'pop' || m.startsWith('pusha') || m.startsWith('popa')) {
+      const bytes = ((form.opSize || b.bits) / 8) * (m.startsWith('pusha') || m.startsWith('popa') ? 8 : 1);
+      const next = b.depth + (m.startsWith('push') ? bytes : -bytes);
       if (Math.abs(next) > MAX_DEPTH) return false;
       pre.push(() => { b.depth = next; return true; });
       effect = { reads: 0, def: 0, und: 0 };
@@ -532,6 +553,8 @@ export class Generator {
     for (const p of pre) if (!p()) return rollback();
     if (effect.reads & b.taint) return rollback();
     if (!b.emit(form.code, ops, effect, lock)) return rollback();
+    // POPA/POPAD reload the base register too: point it back at the buffer.
+    if (m.startsWith('popa') && !b.emit(Code.Mov_r32_imm32, [{ t: 'r', reg: Register.EAX + b.base }, { t: 'i', value: BASE_VALUE, signed: false }], noEffect)) return rollback();
     return true;
   }
 }

@@ -45,6 +45,7 @@ __asm__(
   "run_case:\n"
   "  push rbx\n  push rbp\n  push r12\n  push r13\n  push r14\n  push r15\n"
   "  mov [rip+state_ptr],rdi\n  mov [rip+host_rsp],rsp\n"
+  "  mov ax,0x2b\n  mov ds,ax\n  mov es,ax\n"
   "  push qword ptr [rdi+128]\n  popfq\n  ldmxcsr [rdi+136]\n"
   "  movdqu xmm0,[rdi+144]\n  movdqu xmm1,[rdi+160]\n  movdqu xmm2,[rdi+176]\n  movdqu xmm3,[rdi+192]\n"
   "  movdqu xmm4,[rdi+208]\n  movdqu xmm5,[rdi+224]\n  movdqu xmm6,[rdi+240]\n  movdqu xmm7,[rdi+256]\n"
@@ -124,9 +125,11 @@ int main(int argc, char **argv) {
   sigaction(SIGILL, &sa, 0); sigaction(SIGTRAP, &sa, 0);
   static char line[1 << 16];
   while (fgets(line, sizeof line, stdin)) {
-    /* <code hex> <16 gprs hex> <rflags hex> <mxcsr hex> <xmm0..15 hex> <scratch hex> */
+    /* <bits> <code hex> <16 gprs hex> <rflags hex> <mxcsr hex> <xmm0..15 hex> <scratch hex> */
     char *p = line;
-    size_t len = unhex(p, code, 4000);
+    int bits = (int)strtol(p, &p, 10);
+    p++;
+    size_t len = unhex(p, code, 3800);
     p = strchr(p, ' ') + 1;
     for (int i = 0; i < 18; i++) {
       uint64_t v = strtoull(p, &p, 16);
@@ -136,10 +139,26 @@ int main(int argc, char **argv) {
     unhex(p, &state.xmm[0][0], sizeof state.xmm);
     p = strchr(p, ' ') + 1;
     unhex(p, scratch, SCRATCH_SIZE);
+    uint64_t exit_address = (uint64_t)case_exit;
+    size_t end = len;
+    if (bits == 32) {
+      /* compatibility mode: enter through jmp far [rip+0] -> 0x23:CODE (USER32_CS) at 0xF00;
+         leave through jmp far 0x33:stub (USER_CS), the stub being 64-bit code */
+      static const uint8_t enter[] = { 0xff, 0x2d, 0, 0, 0, 0 };
+      memcpy(code + 0xf00, enter, sizeof enter);
+      uint32_t target = (uint32_t)CODE_ADDRESS; uint16_t cs32 = 0x23;
+      memcpy(code + 0xf06, &target, 4); memcpy(code + 0xf0a, &cs32, 2);
+      uint32_t stub = (uint32_t)(CODE_ADDRESS + len + 7);
+      code[len] = 0xea; memcpy(code + len + 1, &stub, 4); code[len + 5] = 0x33; code[len + 6] = 0;
+      end = len + 7;
+      code_entry = CODE_ADDRESS + 0xf00;
+    } else {
+      code_entry = CODE_ADDRESS;
+    }
     /* jmp qword [rip+0]; dq case_exit */
-    code[len] = 0xff; code[len + 1] = 0x25; memset(code + len + 2, 0, 4);
-    uint64_t exit_address = (uint64_t)case_exit; memcpy(code + len + 6, &exit_address, 8);
-    __builtin___clear_cache((char *)code, (char *)code + len + 14);
+    code[end] = 0xff; code[end + 1] = 0x25; memset(code + end + 2, 0, 4);
+    memcpy(code + end + 6, &exit_address, 8);
+    __builtin___clear_cache((char *)code, (char *)code + 4096);
     fault_signal = 0;
     if (sigsetjmp(fault_jump, 1) == 0) run_case(&state);
     if (fault_signal) printf("fault %d %lx", fault_signal, (unsigned long)(fault_rip - CODE_ADDRESS));
@@ -201,7 +220,7 @@ export class HostRunner {
 
   run(cases: readonly DiffCase[]): HostResult[] {
     const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-    const input = cases.map((c) => `${hex(c.code)} ${c.gprs.map((g) => g.toString(16)).join(' ')} ${c.rflags.toString(16)} ${c.mxcsr.toString(16)} ${hex(c.xmm)} ${hex(c.memory)}\n`).join('');
+    const input = cases.map((c) => `${c.bits} ${hex(c.code)} ${c.gprs.map((g) => g.toString(16)).join(' ')} ${c.rflags.toString(16)} ${c.mxcsr.toString(16)} ${hex(c.xmm)} ${hex(c.memory)}\n`).join('');
     const r = spawnSync(this.binary, [], { input, encoding: 'utf8', maxBuffer: 1 << 30 });
     if (r.status !== 0) throw new Error(`host helper exited ${r.status} ${r.signal ?? ''}: ${r.stderr}`);
     const lines = r.stdout.trim().split('\n');
