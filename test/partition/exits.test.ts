@@ -276,6 +276,23 @@ test('X64ApicEoi: with the exit on, an xAPIC EOI write is claimed, performed by 
   assert.equal(run(p).ExitReason, X.X64Halt, 'the EOI write was completed by the partition');
 });
 
+test('X64ApicEoi through the x2APIC EOI MSR (0x80B); without the exit the MSR is unknown (#GP)', () => {
+  // mov ecx,0x80B; xor eax,eax; xor edx,edx; wrmsr; hlt
+  const code = [0xB9, 0x0B, 0x08, 0, 0, 0x31, 0xC0, 0x31, 0xD2, 0x0F, 0x30, 0xF4];
+  const p = longModePartition(code, { extendedVmExits: { apicEoi: true } });
+  p.setInterruptController(0, undefined, { eoi: () => 0x41 });
+  const c = run(p);
+  assert.equal(c.ExitReason, X.X64ApicEoi);
+  assertVpContext(c, CODE + 9, 2);
+  assert.deepEqual(c.ApicEoi, { InterruptVector: 0x41 });
+  assert.equal(run(p).ExitReason, X.X64Halt);
+  const q = longModePartition([...code.slice(0, 11), ...new Array(0x100 - 11).fill(0x90), 0xF4]);
+  installGate(q, 13, CODE + 0x100);
+  const g = run(q);
+  assert.equal(g.ExitReason, X.X64Halt);
+  assert.equal(g.VpContext.Rip, BigInt(CODE + 0x101), 'the #GP handler ran');
+});
+
 test('X64InterruptWindow: DeliverabilityNotifications.InterruptNotification asks for one exit when IF=1', () => {
   const p = longModePartition([0x90, 0x90, 0xF4]);
   setRegs(p, [[R.Rflags, u64Value(0x202)], [R.DeliverabilityNotifications, u64Value(2)]]);

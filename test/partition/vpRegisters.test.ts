@@ -260,3 +260,12 @@ test('from a 32-bit protected-mode guest: EDX:EAX input value, EBX:ECX / EDI:ESI
   assert.deepEqual(out.subarray(0, 16), bytes([[0, 8, CODE]]));
   assert.deepEqual(out.subarray(16, 32), bytes([[0, 8, 0x11]]));
 });
+
+test('from the guest: VP 0 reads VP 1 of its own partition by index', () => {
+  const p = longModePartition([0x0F, 0x01, 0xC1, 0xF4], { processorCount: 2 });
+  setRegs(p, [[R.Rbx, u64Value(0xB1B1)]], 1);
+  assert.equal(guestCall(p, 0x1_0000_0050n, getInput(HV_PARTITION_ID_SELF, 1, [R.Rbx])), 1n << 32n);
+  const out = new Uint8Array(16);
+  p.memory.read(0x31000, out);
+  assert.deepEqual(out, bytes([[0, 8, 0xB1B1]]));
+});
