@@ -30,6 +30,14 @@ const MAX_READ = 1 << 20;
 const MAX_DISASSEMBLE = 2000;
 const EXIT_HISTORY = 1000;
 
+/** Marks a breakpoint unverified with the reason shown in the BREAKPOINTS view. */
+function unverified(bp: DebugProtocol.Breakpoint, message: string): DebugProtocol.Breakpoint {
+  bp.verified = false;
+  bp.message = message;
+  bp.reason = 'failed';
+  return bp;
+}
+
 /** Request failures that are the user's or client's input, shown as the error message. */
 class RequestError extends Error {}
 
@@ -636,11 +644,10 @@ export class VpdbgSession extends LoggingDebugSession {
         const bp = new Breakpoint(false) as DebugProtocol.Breakpoint;
         bp.id = id;
         const bad = typeof sb?.line !== 'number' ? 'line must be a number' : this.checkBreakpointOptions(sb);
-        if (bad) { bp.message = bad; (bp as any).reason = 'failed'; result.push(bp); continue; }
+        if (bad) { result.push(unverified(bp, bad)); continue; }
         const at = syms.addressesFor(this.convertClientPathToDebugger(file), sb.line);
         if (!at || at.addresses.length === 0) {
-          bp.message = syms.hasLines ? `no code at or after line ${sb.line} of ${path.basename(file)} in the image's line table` : 'the image has no line information (build with -g / nasm -g -F dwarf, or give "symbols")';
-          (bp as any).reason = 'failed';
+          unverified(bp, syms.hasLines ? `no code at or after line ${sb.line} of ${path.basename(file)} in the image's line table` : 'the image has no line information (build with -g / nasm -g -F dwarf, or give "symbols")');
           bp.line = sb.line;
         } else {
           bp.verified = true;
@@ -667,7 +674,7 @@ export class VpdbgSession extends LoggingDebugSession {
         const bp = new Breakpoint(false) as DebugProtocol.Breakpoint;
         bp.id = this.nextBreakpointId++;
         const bad = typeof fb?.name !== 'string' ? 'name must be a string' : this.checkBreakpointOptions(fb);
-        if (bad) { bp.message = bad; result.push(bp); continue; }
+        if (bad) { result.push(unverified(bp, bad)); continue; }
         let address: bigint | undefined;
         const sym = this.target!.symbols.lookup(fb.name.trim());
         if (sym !== undefined) address = BigInt(sym);
@@ -676,7 +683,7 @@ export class VpdbgSession extends LoggingDebugSession {
           try { address = evaluateExpression(fb.name, this.accessor(0)).value; } catch { address = undefined; }
         }
         if (address === undefined) {
-          bp.message = `no symbol '${fb.name}' in the image${this.target!.symbols.all().length ? '' : ' (it has no symbols)'}`;
+          unverified(bp, `no symbol '${fb.name}' in the image${this.target!.symbols.all().length ? '' : ' (it has no symbols)'}`);
         } else {
           bp.verified = true;
           bp.instructionReference = addressRef(address);
@@ -706,7 +713,7 @@ export class VpdbgSession extends LoggingDebugSession {
           : ref.physical ? 'instruction breakpoints take guest-virtual (linear) addresses'
             : ib.offset !== undefined && (typeof ib.offset !== 'number' || !Number.isInteger(ib.offset)) ? 'offset must be an integer'
               : this.checkBreakpointOptions(ib);
-        if (bad) { bp.message = bad; result.push(bp); continue; }
+        if (bad) { result.push(unverified(bp, bad)); continue; }
         const address = (ref!.address + BigInt(ib.offset ?? 0)) & ((1n << 64n) - 1n);
         bp.verified = true;
         bp.instructionReference = addressRef(address);
@@ -765,7 +772,7 @@ export class VpdbgSession extends LoggingDebugSession {
         const access = db?.accessType ?? 'write';
         const bad = !m ? `dataId ${JSON.stringify(db?.dataId)} did not come from dataBreakpointInfo`
           : !['read', 'write', 'readWrite'].includes(access) ? `accessType must be "read", "write" or "readWrite"` : this.checkBreakpointOptions(db);
-        if (bad) { bp.message = bad; result.push(bp); continue; }
+        if (bad) { result.push(unverified(bp, bad)); continue; }
         bp.verified = true;
         data.push({ id: bp.id, address: BigInt('0x' + m![2]), size: Number(m![3]), physical: m![1] === 'p', read: access !== 'write', write: access !== 'read',
           condition: db.condition || undefined, hitCondition: db.hitCondition || undefined, hits: 0 });
@@ -792,12 +799,12 @@ export class VpdbgSession extends LoggingDebugSession {
     const options = Array.isArray(args.filterOptions) ? args.filterOptions : [];
     const one = (id: unknown, condition: unknown): void => {
       if (typeof id !== 'string' || !FILTER_BY_ID.has(id)) {
-        result.push({ verified: false, message: `unknown exit filter ${JSON.stringify(id)}; known: ${[...FILTER_BY_ID.keys()].join(', ')}` });
+        result.push({ verified: false, reason: 'failed', message: `unknown exit filter ${JSON.stringify(id)}; known: ${[...FILTER_BY_ID.keys()].join(', ')}` });
         return;
       }
-      if (condition !== undefined && typeof condition !== 'string') { result.push({ verified: false, message: 'condition must be a string' }); return; }
+      if (condition !== undefined && typeof condition !== 'string') { result.push({ verified: false, reason: 'failed', message: 'condition must be a string' }); return; }
       const err = condition ? checkConditionSyntax(condition) : undefined;
-      if (err) { result.push({ verified: false, message: `condition: ${err}` }); return; }
+      if (err) { result.push({ verified: false, reason: 'failed', message: `condition: ${err}` }); return; }
       states.set(id, { enabled: true, condition: condition || undefined });
       result.push({ verified: true });
     };
