@@ -268,6 +268,7 @@ export class Partition {
         return true;
       }
       case CpuExitReason.MemoryAccess: {
+        if (!this.exits.apicEoi) return false;
         const m = cpu.exit.memory;
         const apicBase = (cpu.getMsr(IA32_APIC_BASE) ?? DEFAULT_APIC_BASE) & ~0xFFFn;
         if (m.accessType === MemoryAccessType.Write && m.gpa === apicBase + XAPIC_EOI_OFFSET) return this.apicEoiExit(vp, () => cpu.completeMemoryAccess());
