@@ -8,7 +8,7 @@ import { REGISTER_TABLE } from '../../src/partition/registers';
 import { u64Value, u128Value } from '../../src/partition/registerValue';
 import { Seg, type VirtualCpu } from '../../src/emulator/vcpu';
 import type { Cpu } from '../../src/emulator/cpu';
-import { longModePartition, setRegs, getReg, CODE } from './harness';
+import { longModePartition, setRegs, getReg, CODE, enterLongMode } from './harness';
 
 /** A 16-byte value written field by field (little-endian), independently of the partition's encoders. */
 function bytes(fields: [offset: number, size: 1 | 2 | 4 | 8, value: bigint | number][]): Uint8Array {
@@ -269,3 +269,32 @@ test('from the guest: VP 0 reads VP 1 of its own partition by index', () => {
   p.memory.read(0x31000, out);
   assert.deepEqual(out, bytes([[0, 8, 0xB1B1]]));
 });
+
+test('from the guest: random input values and parameter pages never crash and give a documented status', () => {
+  const p = longModePartition([0x0F, 0x01, 0xC1, 0xF4]);
+  let seed = 0x1234_5678;
+  const rnd = () => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return seed >>> 0; };
+  const r64 = () => (BigInt(rnd()) << 32n) | BigInt(rnd());
+  const known = new Set<number>([HvStatus.Success, HvStatus.InvalidHypercallCode, HvStatus.InvalidHypercallInput, HvStatus.InvalidAlignment,
+    HvStatus.InvalidParameter, HvStatus.AccessDenied, HvStatus.InvalidPartitionId, HvStatus.InvalidVpIndex]);
+  for (let i = 0; i < 400; i++) {
+    const page = new Uint8Array(4096).map(() => rnd() & 0xFF);
+    if (i % 2) new DataView(page.buffer).setBigUint64(0, HV_PARTITION_ID_SELF, true);
+    p.memory.write(0x30000, page);
+    // Mostly Get/Set with random reps and flags, sometimes anything at all.
+    const control = i % 4 === 0 ? r64() : (BigInt(0x50 + (rnd() & 1)) | (BigInt(rnd() & 0xF) << 32n) | (BigInt(rnd() & 3) << 48n) | (rnd() % 7 === 0 ? 1n << 16n : 0n));
+    const input = i % 5 === 0 ? r64() : BigInt(0x30000 + (rnd() & 0xFF8));
+    setRegs(p, [[R.Rip, u64Value(CODE)], [R.Rcx, u64Value(control)], [R.Rdx, u64Value(input)], [R.R8, u64Value(0x31000)], [R.Rsp, u64Value(0x80000)]]);
+    const c = p.runVirtualProcessor(0, { instructionBudget: 10 });
+    if (c.ExitReason === 1) continue; // a parameter GPA outside RAM: memory intercept, as the TLFS says
+    const status = Number(getReg(p, R.Rax) & 0xFFFFn);
+    assert.ok(known.has(status), `status 0x${status.toString(16)} for control 0x${control.toString(16)}`);
+    enterLongModeAgain(p);
+  }
+});
+
+/** A random SetVpRegisters may have changed the VP's own mode; put it back in 64-bit mode. */
+function enterLongModeAgain(p: Partition): void {
+  p.virtualProcessor(0).cpu.reset();
+  enterLongMode(p, CODE);
+}
