@@ -357,9 +357,20 @@ export class Machine {
     if (FATAL.has(reason) || !this.completable(reason)) return { kind: 'exit', vp, exit };
     if (this.reported.has(reason)) return { kind: 'exit', vp, exit };
     if (this.options.reportUnclaimed && REPORTABLE_DEVICE_EXITS.has(reason) && !this.claimed(vp, exit)) return { kind: 'exit', vp, exit };
-    if (!this.completeExit(vp, exit)) return { kind: 'exit', vp, exit };
+    let done: boolean;
+    try {
+      done = this.completeExit(vp, exit);
+    } catch (e) {
+      // A failing device model is an emulator error the caller sees as a stop, never a crash.
+      return { kind: 'exit', vp, exit: this.internalError(vp, `handling ${X[exit.ExitReason]} (${this.claimant(vp) ?? 'no device'}): ${e instanceof Error ? e.message : String(e)}`) };
+    }
+    if (!done) return { kind: 'exit', vp, exit };
     if (this.ended) return { kind: 'ended', vp, exit, end: this.ended };
     return undefined;
+  }
+
+  private internalError(vp: number, message: string): RunVpExitContext {
+    return { ExitReason: X.VpdbgInternalError, VpContext: vpExitContext(this.partition.virtualProcessors[vp].cpu, 0), InternalError: { Message: message } };
   }
 
   private completable(reason: number): boolean {

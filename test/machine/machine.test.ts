@@ -155,3 +155,13 @@ test('an MSR made to exit that the CPU implements (EFER) still works when the ma
     assert.equal(out.split('\n').length, 5);
   }
 });
+
+test('a device model that throws becomes an internal-error exit, not a host exception', () => {
+  const m = new Machine({ image: `${GUESTS}/devices-uart.bin` });
+  m.uart.ioWrite = () => { throw new Error('model bug'); };
+  let stop: MachineStop;
+  do stop = m.run(1_000_000); while (stop.kind === 'budget');
+  assert.equal(stop.kind, 'exit');
+  assert.equal(stop.kind === 'exit' && stop.exit.ExitReason, X.VpdbgInternalError);
+  assert.match(stop.kind === 'exit' ? stop.exit.InternalError!.Message : '', /handling X64IoPortAccess \(com1\): model bug/);
+});
