@@ -124,7 +124,8 @@ export class Cpu implements VirtualCpu, MemoryListener {
   exitReason = CpuExitReason.BudgetExhausted;
   /** The instruction that exited (for completion). */
   exitInsn: Insn | null = null;
-  private pendingEvent: { vector: number; hasErrorCode: boolean; errorCode: number } | undefined;
+  /** softLen > 0: a software exception (INT3/INTO/INT1) that returns past its instruction of that length. */
+  private pendingEvent: { vector: number; hasErrorCode: boolean; errorCode: number; softLen?: number } | undefined;
   /** Event being delivered (for #DF classification); -1 when none. */
   deliveringVector = -1;
   private exceptionBitmap = 0;
@@ -869,7 +870,9 @@ export class Cpu implements VirtualCpu, MemoryListener {
       if (this.pendingEvent) {
         const ev = this.pendingEvent;
         this.pendingEvent = undefined;
-        this.deliver(ev.vector, ev.hasErrorCode, ev.errorCode, false, true);
+        if (ev.softLen) { this.nextLo = (this.ripLo + ev.softLen) & (this.codeMode === 0 ? 0xffff : -1); this.nextHi = this.ripHi; }
+        this.deliver(ev.vector, ev.hasErrorCode, ev.errorCode, (ev.softLen ?? 0) > 0, true);
+        if (ev.softLen) this.icount++; // the INT3/INTO/INT1 retired
         continue;
       }
       if (this.icount >= this.stopAt) { this.exitReason = CpuExitReason.BudgetExhausted; return CpuExitReason.BudgetExhausted; }
@@ -1060,6 +1063,18 @@ export class Cpu implements VirtualCpu, MemoryListener {
 
   clearPendingException(): void { this.pendingEvent = undefined; }
 
+  /**
+   * INT3/INTO/INT1 whose vector is in the exception-exit bitmap: exit before delivery with RIP
+   * on the instruction; the next run() delivers it as a software exception (returning past it).
+   */
+  exitIfSoftwareExceptionIntercepted(vector: number, d: Insn): void {
+    if (!(this.exceptionBitmap & (1 << vector))) return;
+    this.pendingEvent = { vector, hasErrorCode: false, errorCode: 0, softLen: d.len };
+    const x = this.exit.exception;
+    x.vector = vector; x.hasErrorCode = false; x.errorCode = 0; x.parameter = 0n;
+    this.exitWith(CpuExitReason.Exception, d);
+  }
+
   setExceptionExitBitmap(bitmap: number): void { this.exceptionBitmap = bitmap >>> 0; }
 
   setMsrExits(indices: Iterable<number>, unknownMsrsExit: boolean): void {
@@ -1196,7 +1211,8 @@ export class Cpu implements VirtualCpu, MemoryListener {
   getInterruptShadow(): boolean { return this.icount === this.shadowUntil; }
   setInterruptShadow(on: boolean): void { this.shadowUntil = on ? this.icount : -1; }
   getPendingEvent(): { vector: number; hasErrorCode: boolean; errorCode: number } | undefined {
-    return this.pendingEvent ? { ...this.pendingEvent } : undefined;
+    const ev = this.pendingEvent;
+    return ev ? { vector: ev.vector, hasErrorCode: ev.hasErrorCode, errorCode: ev.errorCode } : undefined;
   }
 
   translate(linear: bigint, access: MemoryAccessType, asSupervisor?: boolean): bigint | undefined {

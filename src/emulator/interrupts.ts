@@ -199,13 +199,23 @@ export function intN(c: Cpu, d: Insn): void {
 }
 
 /** INT3 (CC). */
-export function int3(c: Cpu): void { softInt(c, Vec.BP); }
+export function int3(c: Cpu, d: Insn): void {
+  c.exitIfSoftwareExceptionIntercepted(Vec.BP, d);
+  softInt(c, Vec.BP);
+}
 
 /** INTO (CE, not in 64-bit mode). */
-export function into(c: Cpu): void { if (getOF(c)) softInt(c, Vec.OF); }
+export function into(c: Cpu, d: Insn): void {
+  if (!getOF(c)) return;
+  c.exitIfSoftwareExceptionIntercepted(Vec.OF, d);
+  softInt(c, Vec.OF);
+}
 
 /** INT1/ICEBP (F1): a #DB delivered like a hardware event (no DPL check). */
-export function int1(c: Cpu): void { fromHandler(c, Vec.DB, false, 0, true, false); }
+export function int1(c: Cpu, d: Insn): void {
+  c.exitIfSoftwareExceptionIntercepted(Vec.DB, d);
+  fromHandler(c, Vec.DB, false, 0, true, false);
+}
 
 function softInt(c: Cpu, v: number): void { fromHandler(c, v, false, 0, true, true); }
 

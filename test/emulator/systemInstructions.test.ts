@@ -138,3 +138,16 @@ test('virtual-8086 mode stops with an UnsupportedFeature exit', () => {
   assert.equal(runToExit(c), CpuExitReason.UnsupportedFeature);
   assert.match(c.exit.message, /virtual-8086/);
 });
+
+test('an intercepted INT3 exits on the instruction; running on delivers #BP returning past it', () => {
+  const c = makeCpu('long64', [0x90, 0xcc, 0x90]);
+  c.setExceptionExitBitmap(1 << 3);
+  assert.equal(runToExit(c), CpuExitReason.Exception);
+  assert.equal(c.exit.exception.vector, 3);
+  assert.equal(c.getRip(), BigInt(CODE + 1));
+  assert.deepEqual([...c.exit.instructionBytes], [0xcc]);
+  assert.deepEqual(c.getPendingEvent(), { vector: 3, hasErrorCode: false, errorCode: 0 });
+  assert.equal(runToExit(c), CpuExitReason.Halt);
+  assert.equal(c.getRip(), BigInt(HANDLERS + 3 * 16 + 1));
+  assert.equal(r64(c.mem, Number(c.getGpr(4))), BigInt(CODE + 2));
+});
