@@ -28,7 +28,7 @@ const EMPTY_BYTES = new Uint8Array(4096);
 export interface CpuOptions { vpIndex: number }
 
 /** A completed MMIO access the re-executed instruction consumes. */
-interface MmioDone { gpa: number; size: number; isWrite: boolean; value: Uint8Array }
+interface MmioDone { gpa: number; size: number; isWrite: boolean; value: Uint8Array; /** icount of the instruction it belongs to (valid until that instruction retires). */ at: number }
 
 export class Cpu implements VirtualCpu, MemoryListener {
   readonly vpIndex: number;
@@ -644,8 +644,8 @@ export class Cpu implements VirtualCpu, MemoryListener {
     const gpa = this.lastGpa;
     for (let k = 0; k < this.mmioDone.length; k++) {
       const m = this.mmioDone[k];
-      if (!m.isWrite && m.gpa === gpa && m.size === size) {
-        this.mmioDone.splice(k, 1);
+      // Kept (not consumed) so a read-modify-write re-executed for its write still finds its read.
+      if (!m.isWrite && m.gpa === gpa && m.size === size && m.at === this.icount) {
         let v = 0;
         for (let b = 0; b < Math.min(size, 4); b++) v |= m.value[b] << (8 * b);
         return v;
@@ -658,7 +658,7 @@ export class Cpu implements VirtualCpu, MemoryListener {
     const gpa = this.lastGpa;
     for (let k = 0; k < this.mmioDone.length; k++) {
       const m = this.mmioDone[k];
-      if (m.isWrite && m.gpa === gpa && m.size === size) { this.mmioDone.splice(k, 1); return; }
+      if (m.isWrite && m.gpa === gpa && m.size === size && m.at === this.icount) return;
     }
     this.memoryExit(lo, hi, size, MemoryAccessType.Write, v, vh);
   }
@@ -1047,7 +1047,7 @@ export class Cpu implements VirtualCpu, MemoryListener {
     const m = this.exit.memory;
     const value = new Uint8Array(8);
     if (readData) value.set(readData.subarray(0, 8));
-    this.mmioDone.push({ gpa: Number(m.gpa), size: m.size, isWrite: m.accessType === MemoryAccessType.Write, value });
+    this.mmioDone.push({ gpa: Number(m.gpa), size: m.size, isWrite: m.accessType === MemoryAccessType.Write, value, at: this.icount });
     // The instruction re-executes at the next run() and consumes the completed access.
   }
 

@@ -217,6 +217,20 @@ test('unmapped GPA reads exit as MemoryAccess and completeMemoryAccess supplies 
   assert.equal(d.getGpr(0), 0x12345678n);
 });
 
+test('a read-modify-write of MMIO exits for the read, then for the write, then retires', () => {
+  const d = makeCpu('long64', [...movEbx(0xf00000), 0x83, 0x03, 0x05, 0xf4]); // add dword [rbx], 5
+  d.mem.unmap(0xf00000, 0x1000);
+  assert.equal(runToExit(d), CpuExitReason.MemoryAccess);
+  assert.equal(d.exit.memory.accessType, MemoryAccessType.Read);
+  d.completeMemoryAccess(Uint8Array.of(10, 0, 0, 0));
+  assert.equal(runToExit(d), CpuExitReason.MemoryAccess);
+  assert.equal(d.exit.memory.accessType, MemoryAccessType.Write);
+  assert.deepEqual([...d.exit.memory.data], [15, 0, 0, 0]);
+  d.completeMemoryAccess();
+  assert.equal(runToExit(d), CpuExitReason.Halt);
+  assert.equal(d.instructionCount, 3);
+});
+
 test('PhysicalMemory: a 64 GiB map costs only touched pages; copies fail on unmapped bytes', () => {
   const mem = new PhysicalMemory();
   mem.mapRam(0, 64 * 2 ** 30, { read: true, write: true, execute: false });
