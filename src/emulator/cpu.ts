@@ -518,12 +518,13 @@ export class Cpu implements VirtualCpu, MemoryListener {
     }
   }
 
-  /** Checks that a write of `size` bytes at lin would succeed (both pages), without writing. */
-  probeWrite(lo: number, hi: number, size: number): void {
-    this.translate4k(lo, hi, Access.Write);
+  /** Checks that a write of `size` bytes at lin would not fault (both pages), without writing; false if a page is not RAM (MMIO). */
+  probeWrite(lo: number, hi: number, size: number): boolean {
+    let ram = this.translate4k(lo, hi, Access.Write) !== null;
     const o = lo & 0xfff;
     // The second page is probed at its first byte (that is what CR2 reports if it faults).
-    if (o + size > 0x1000) { const s = ((lo >>> 0) & ~0xfff) + 0x1000; this.translate4k(s | 0, s > 0xffffffff ? hi + 1 : hi, Access.Write); }
+    if (o + size > 0x1000) { const s = ((lo >>> 0) & ~0xfff) + 0x1000; ram = this.translate4k(s | 0, s > 0xffffffff ? hi + 1 : hi, Access.Write) !== null && ram; }
+    return ram;
   }
 
   private userAccess(): boolean { return this.cpl === 3 && !this.implicitSupervisor; }
@@ -848,12 +849,17 @@ export class Cpu implements VirtualCpu, MemoryListener {
       try {
         return this.runInner();
       } catch (e) {
-        if (e === FAULT) {
-          if (this.handleFault()) return this.exitReason;
-          continue;
+        let thrown: unknown = e;
+        if (thrown === FAULT) {
+          // Delivery itself may exit (UnsupportedFeature, MemoryAccess on the IDT/stack).
+          try {
+            if (this.handleFault()) return this.exitReason;
+            continue;
+          } catch (e2) { thrown = e2; }
         }
-        if (e === EXIT) return this.exitReason;
-        this.exit.message = `internal emulator error at RIP ${this.fmtRip()}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`;
+        if (thrown === EXIT) return this.exitReason;
+        if (thrown === FAULT) { this.exit.message = 'fault escaped event delivery'; thrown = new Error(this.exit.message); }
+        this.exit.message = `internal emulator error at RIP ${this.fmtRip()}: ${thrown instanceof Error ? thrown.stack ?? thrown.message : String(thrown)}`;
         this.exitReason = CpuExitReason.InternalError;
         return CpuExitReason.InternalError;
       }

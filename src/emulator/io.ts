@@ -48,7 +48,7 @@ export function ioInsn(c: Cpu, d: Insn): void {
       io.isWrite = false;
       // Make sure the completion's store cannot fault.
       const lin = strAddr(c, Seg.ES, 7, d.as, size, true);
-      c.probeWrite(lin, c.hi, size);
+      if (!c.probeWrite(lin, c.hi, size)) c.unsupported('INS into MMIO (a port read stored to an unbacked GPA) is not emulated');
       break;
     }
     default: {
