@@ -21,10 +21,23 @@ export interface WalkResult { gpa: number; writable: boolean; user: boolean; glo
 
 const res: WalkResult = { gpa: 0, writable: true, user: true, global: false, large: false };
 
+/** Thrown by readEntry during a probe (setAD = false) walk that meets an unbacked paging structure. */
+const PROBE_MISS = { kind: 'probe-miss' as const };
+let probing = false;
+
 /** Reads a 4- or 8-byte paging entry at `gpa`; returns lo, sets c.walkHi. */
 function readEntry(c: Cpu, mem: PhysicalMemory, gpa: number, wide: boolean): number {
-  const p = mem.page(Math.floor(gpa / 4096));
-  if (!p) c.unsupported(`paging structure at unmapped GPA 0x${gpa.toString(16)}`);
+  const pfn = Math.floor(gpa / 4096);
+  // A probe does not allocate: an untouched RAM page reads as zeros (not present).
+  const p = probing ? mem.peekPage(pfn) : mem.page(pfn);
+  if (!p) {
+    if (probing) {
+      if (!mem.regionOf(pfn)) throw PROBE_MISS;
+      c.walkHi = 0;
+      return 0;
+    }
+    c.unsupported(`paging structure at unmapped GPA 0x${gpa.toString(16)}`);
+  }
   const b = p!.bytes, o = gpa & 0xfff;
   c.walkHi = wide ? (b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16) | (b[o + 7] << 24)) : 0;
   return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
@@ -45,6 +58,20 @@ function setBits(c: Cpu, gpa: number, lo: number, bits: number, mem: PhysicalMem
  * makes it a pure probe that returns undefined instead of faulting and changes nothing.
  */
 export function walk(c: Cpu, lo: number, hi: number, access: Access, user: boolean, setAD: boolean): WalkResult | undefined {
+  if (setAD) return walkTables(c, lo, hi, access, user, true);
+  // A probe (debugger translation, instruction-byte capture) never exits or faults.
+  probing = true;
+  try {
+    return walkTables(c, lo, hi, access, user, false);
+  } catch (e) {
+    if (e === PROBE_MISS) return undefined;
+    throw e;
+  } finally {
+    probing = false;
+  }
+}
+
+function walkTables(c: Cpu, lo: number, hi: number, access: Access, user: boolean, setAD: boolean): WalkResult | undefined {
   const mem = c.mem;
   if ((c.cr0 & CR0_PG) === 0) {
     // The page frame, like the paged walk returns: callers add the offset (lo & 0xfff).
@@ -62,8 +89,7 @@ export function walk(c: Cpu, lo: number, hi: number, access: Access, user: boole
   let depth = 0;
   if ((cr4 & CR4_PAE) === 0) {
     // 32-bit paging.
-    const pdeAddr = (c.cr3Lo & 0xfffff000) >>> 0 | 0;
-    const pdeA = ((pdeAddr >>> 0) + ((lo >>> 22) << 2));
+    const pdeA = ((c.cr3Lo & 0xfffff000) >>> 0) + ((lo >>> 22) << 2);
     const pde = readEntry(c, mem, pdeA, false);
     if ((pde & 1) === 0) return pf(c, lo, hi, access, user, false, false, setAD);
     writable = (pde & 2) !== 0; usr = (pde & 4) !== 0;
@@ -83,8 +109,7 @@ export function walk(c: Cpu, lo: number, hi: number, access: Access, user: boole
     let tableAddr: number;
     let level: number;
     if (c.efer & EFER_LMA) {
-      tableAddr = (c.cr3Lo & 0xfffff000) >>> 0 | 0;
-      tableAddr = (tableAddr >>> 0) + (c.cr3Hi & 0xfffff) * 4294967296;
+      tableAddr = ((c.cr3Lo & 0xfffff000) >>> 0) + (c.cr3Hi & 0xfffff) * 4294967296;
       level = 4;
     } else {
       // PAE: the 4 PDPTEs (the CPU loads them at CR3 writes; re-read here, which matches as long as the guest does not edit live PDPTEs).
@@ -138,10 +163,8 @@ export function walk(c: Cpu, lo: number, hi: number, access: Access, user: boole
   if (access === Access.Exec && nx && nxe) ok = false;
   if (!ok) return pf(c, lo, hi, access, user, true, false, setAD);
   if (setAD) {
-    const wide = (cr4 & CR4_PAE) !== 0;
     for (let k = 0; k < depth; k += 2) setBits(c, path[k], path[k + 1], 0x20, mem);
     setBits(c, leafAddr, leafLo, write ? 0x60 : 0x20, mem);
-    void wide;
   }
   res.gpa = gpa; res.writable = writable; res.user = usr; res.global = glob && (cr4 & CR4_PGE) !== 0; res.large = large;
   return res;

@@ -247,3 +247,19 @@ test('PhysicalMemory: a 64 GiB map costs only touched pages; copies fail on unma
   const r = new Uint8Array(3); mem.read(64 * 2 ** 30, r);
   assert.deepEqual([...r], [9, 8, 7]);
 });
+
+test('translate() probes without side effects; RDTSC exiting', () => {
+  const c = makeCpu('long64', [0x0f, 0x31, 0xf4]);
+  const before = c.mem.residentBytes();
+  assert.equal(c.translate(BigInt(SMALL_PAGES + 0x1234), MemoryAccessType.Read), BigInt(SMALL_PAGES + 0x1234));
+  assert.equal(c.translate(0x7fff00000000n, MemoryAccessType.Read), undefined);
+  c.setCr(3, 0x40000000n); // page tables outside RAM
+  assert.equal(c.translate(0x1000n, MemoryAccessType.Read), undefined);
+  assert.equal(c.exit.message, '');
+  assert.equal(c.mem.residentBytes(), before);
+  c.setCr(3, 0x10000n);
+  c.setRdtscExiting(true);
+  assert.equal(runToExit(c), CpuExitReason.Rdtsc);
+  c.skipInstruction();
+  assert.equal(runToExit(c), CpuExitReason.Halt);
+});
