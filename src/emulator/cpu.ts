@@ -196,7 +196,10 @@ export class Cpu implements VirtualCpu, MemoryListener {
     this.cr0 = 0x60000010; this.cr2Lo = this.cr2Hi = 0; this.cr3Lo = this.cr3Hi = 0; this.cr4 = 0; this.tpr = 0; this.efer = 0; this.xcr0 = 1;
     this.drLo.fill(0); this.drHi.fill(0); this.dr6 = 0xffff0ff0; this.dr7 = 0x400;
     this.msrs.reset();
-    this.tscOffset = -this.icount;
+    // instructionCount counts from reset; the TSC restarts at 0 with it.
+    this.icount = 0;
+    this.tscOffset = 0;
+    this.bpSkipRip = -1;
     this.xmm.fill(0); this.mxcsr = 0x1f80;
     this.fpu = { fcw: 0x40, fsw: 0, ftw: 0, fop: 0, fip: 0n, fdp: 0n };
     this.fpr.fill(0);

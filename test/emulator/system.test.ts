@@ -156,6 +156,12 @@ test('reset state: CS F000 base FFFF0000, RIP FFF0, EDX signature', () => {
   assert.equal(c.getGpr(2), 0x6fbn);
   assert.equal(c.getCr(0), 0x60000010n);
   assert.equal(c.getMode(), 'real');
+  const d = runCode('long64', [0x90, 0x90]);
+  assert.equal(d.instructionCount, 3);
+  d.reset();
+  assert.equal(d.instructionCount, 0);
+  assert.equal(d.getMsr(0x10), 0n);
+  assert.equal(d.getRip(), 0xfff0n);
 });
 
 test('instruction breakpoints stop before the instruction and resume past it', () => {
