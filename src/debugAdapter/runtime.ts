@@ -183,7 +183,7 @@ export class Runtime extends EventEmitter {
     this.stepCount = 0;
     this.pauseRequested = false;
     this.running = true;
-    this.emit('continued');
+    this.emit('continued', vp);
     const ripBefore = this.reg(vp, HvRegisterName.Rip);
     if (this.completeStoppedExit()) return;
     if (kind.kind === 'instruction' && this.reg(vp, HvRegisterName.Rip) !== ripBefore) {

@@ -2,7 +2,7 @@
 // Runtime; the machine is reached only through the VpTarget seam (registers through
 // GetVpRegisters/SetVpRegisters, stops from exit contexts).
 import {
-  Breakpoint, ExitedEvent, InitializedEvent, InvalidatedEvent, LoggingDebugSession,
+  Breakpoint, ContinuedEvent, ExitedEvent, InitializedEvent, InvalidatedEvent, LoggingDebugSession,
   MemoryEvent, OutputEvent, Scope, Source, StackFrame, StoppedEvent, TerminatedEvent, Thread,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -221,7 +221,10 @@ export class VpdbgSession extends LoggingDebugSession {
     });
     rt.outputBacklog = () => this.serial.backlog();
     rt.on('stopped', (s: StopInfo) => this.onStopped(s));
-    rt.on('continued', () => this.sendEvent({ type: 'event', seq: 0, event: 'vpdbg.status', body: { running: true } } as DebugProtocol.Event));
+    rt.on('continued', (vp: number) => {
+      this.sendEvent(new ContinuedEvent(vp + 1, true));
+      this.sendEvent({ type: 'event', seq: 0, event: 'vpdbg.status', body: { vp, running: true } } as DebugProtocol.Event);
+    });
     rt.on('output', (text: string, category: string) => this.sendEvent(new OutputEvent(text, category)));
     rt.on('ended', (e: { status: number; reason: string }) => this.onEnded(e.status, e.reason));
     this.console(`vpdbg: ${target.image.format} image ${target.image.path}, entry ${hex(target.image.entry)}, ${config.processors} VP${config.processors > 1 ? 's' : ''}, ${config.memoryBytes >> 20} MiB`);
