@@ -938,10 +938,12 @@ export class Cpu implements VirtualCpu, MemoryListener {
     this.curInsn = d;
     this.nextLo = (this.ripLo + d.len) & (this.codeMode === 0 ? 0xffff : -1);
     this.nextHi = this.ripHi;
-    d.fn(this, d);
+    // RF covers this instruction only; an IRET/POPF that loads RF=1 keeps it for the next one.
+    const rf = this.flags & RF;
+    this.flags &= ~RF;
+    try { d.fn(this, d); } catch (e) { this.flags |= rf; throw e; }
     this.ripLo = this.nextLo; this.ripHi = this.nextHi;
     this.icount++;
-    this.flags &= ~RF;
     let dr6 = 0;
     // MOV SS / POP SS hold the single-step trap until after the next instruction.
     if (tf && this.debugShadowUntil !== this.icount) dr6 |= 0x4000;

@@ -102,6 +102,19 @@ test('DR0 execution breakpoint raises a fault-class #DB with DR6.B0; RF lets the
   c.clearPendingException();
   c.setRflags(c.getRflags() | 0x10000n);
   assert.equal(runToExit(c), CpuExitReason.Halt);
+  assert.equal(c.getRflags() & 0x10000n, 0n); // RF cleared after the instruction it covered
+});
+
+test('a #DB handler returning with RF=1 in the IRETQ image skips the breakpoint once', () => {
+  // Breakpoint on the NOP at CODE+1; handler 1 sets RF in the image and IRETQs.
+  const c = makeCpu('long64', [0x90, 0x90, 0xf4]);
+  const h = HANDLERS + 1 * 16;
+  c.mem.write(h, Uint8Array.of(0x48, 0x81, 0x4c, 0x24, 0x10, 0x00, 0x00, 0x01, 0x00, 0x48, 0xcf)); // or qword [rsp+16], 0x10000; iretq
+  c.setDr(0, BigInt(CODE + 1));
+  c.setDr(7, 0x401n);
+  assert.equal(runToExit(c), CpuExitReason.Halt);
+  assert.equal(c.getRip(), BigInt(CODE + 3));
+  assert.equal(c.getDr(6) & 1n, 1n);
 });
 
 test('injectException delivers with the given error code', () => {
