@@ -122,6 +122,17 @@ export function cond(c: Cpu, cc: number): boolean {
       case 15: return a > b;
     }
   }
+  if (c.lfOp === Lf.Sub && c.lfSize === 8) {
+    const a = c.lfA, ah = c.lfAHi, b = c.lfB, bh = c.lfBHi;
+    switch (cc) {
+      case 2: return (ah >>> 0) < (bh >>> 0) || (ah === bh && (a >>> 0) < (b >>> 0));
+      case 3: return !((ah >>> 0) < (bh >>> 0) || (ah === bh && (a >>> 0) < (b >>> 0)));
+      case 4: return a === b && ah === bh;
+      case 5: return a !== b || ah !== bh;
+      case 12: return ah < bh || (ah === bh && (a >>> 0) < (b >>> 0));
+      case 13: return !(ah < bh || (ah === bh && (a >>> 0) < (b >>> 0)));
+    }
+  }
   let r: boolean;
   switch (cc >> 1) {
     case 0: r = getOF(c); break;

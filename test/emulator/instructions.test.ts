@@ -153,3 +153,21 @@ test('32-bit protected mode: PUSHAD/POPAD, ENTER/LEAVE, LAHF/SAHF', () => {
   assert.equal(c.getGpr(4), 0x80000n);
   assert.equal((c.getGpr(0) >> 8n) & 0xffn, 0xd7n); // SAHF then LAHF: SF ZF AF PF CF + bit 1
 });
+
+test('Jcc/SETcc after 64-bit CMP: unsigned and signed orders across the high half', () => {
+  // For each (a, b): cmp rax, rbx; setb cl; setae dl; setl sil; setge dil; sete r8b; setne r9b
+  const cases: [bigint, bigint][] = [[1n, 2n], [2n, 1n], [0x100000000n, 0xffffffffn], [-1n, 1n], [1n, -1n], [-5n, -5n], [0x8000000000000000n, 0x7fffffffffffffffn]];
+  for (const [a, b] of cases) {
+    const code = [0x48, 0xb8, ...le64(a), 0x48, 0xbb, ...le64(b), 0x48, 0x39, 0xd8,
+      0x0f, 0x92, 0xc1, 0x0f, 0x93, 0xc2, 0x40, 0x0f, 0x9c, 0xc6, 0x40, 0x0f, 0x9d, 0xc7, 0x41, 0x0f, 0x94, 0xc0, 0x41, 0x0f, 0x95, 0xc1];
+    const c = runCode('long64', code);
+    const ua = BigInt.asUintN(64, a), ub = BigInt.asUintN(64, b), sa = BigInt.asIntN(64, a), sb = BigInt.asIntN(64, b);
+    const got = [1, 2, 6, 7, 8, 9].map((r) => Number(c.getGpr(r) & 0xffn));
+    assert.deepEqual(got, [ua < ub, ua >= ub, sa < sb, sa >= sb, ua === ub, ua !== ub].map(Number), `${a} vs ${b}`);
+  }
+});
+
+function le64(v: bigint): number[] {
+  const u = BigInt.asUintN(64, v);
+  return Array.from({ length: 8 }, (_, i) => Number((u >> BigInt(8 * i)) & 0xffn));
+}
