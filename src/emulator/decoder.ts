@@ -76,7 +76,11 @@ function decodeInto(d: Insn, byte: () => number, mode: number): void {
   let simdImm = false;
   if (b === 0x0f) {
     const b2 = byte();
-    if (b2 === 0x38) { const b3 = byte(); op = THREE38[b3]; opcode = 0x200 | b3; }
+    if (b2 === 0x38) {
+      const b3 = byte(); op = THREE38[b3]; opcode = 0x200 | b3;
+      // F2 0F 38 F0/F1 is CRC32 (SSE4.2, not modelled): it goes to the SIMD hook, not MOVBE.
+      if ((b3 === 0xf0 || b3 === 0xf1) && rep !== 0) op = { fn: undefinedOpcode, f: F.M | F.SIMD | F.END };
+    }
     else if (b2 === 0x3a) { const b3 = byte(); op = { fn: undefinedOpcode, f: F.M | F.SIMD | F.END }; opcode = 0x300 | b3; simdImm = true; }
     else {
       op = TWO[b2]; opcode = 0x100 | b2;

@@ -171,3 +171,14 @@ function le64(v: bigint): number[] {
   const u = BigInt.asUintN(64, v);
   return Array.from({ length: 8 }, (_, i) => Number((u >> BigInt(8 * i)) & 0xffn));
 }
+
+test('MOVBE loads/stores byte-swapped; F2 0F 38 F1 (CRC32, not modelled) is #UD', () => {
+  const c = runCode('long64', [0xbb, 0, 0x40, 0, 0, 0xb8, 0x11, 0x22, 0x33, 0x44, 0x0f, 0x38, 0xf1, 0x03, 0x0f, 0x38, 0xf0, 0x0b]);
+  const m = new Uint8Array(4); c.mem.read(0x4000, m);
+  assert.deepEqual([...m], [0x44, 0x33, 0x22, 0x11]); // EAX = 0x44332211 stored big-endian
+  assert.equal(c.getGpr(1), 0x44332211n); // and loaded back swapped
+  const d = makeCpu('long64', [0xf2, 0x0f, 0x38, 0xf1, 0xc3]);
+  d.setExceptionExitBitmap(1 << 6);
+  assert.equal(runToExit(d), CpuExitReason.Exception);
+  assert.equal(d.exit.exception.vector, 6);
+});
