@@ -30,6 +30,12 @@ const MAX_READ = 1 << 20;
 const MAX_DISASSEMBLE = 2000;
 const EXIT_HISTORY = 1000;
 
+/** Exit filters this machine cannot produce, and why (the filter stays set, but says so). */
+const NEVER_REPORTED: Record<string, string> = {
+  X64InterruptWindow: 'the machine delivers interrupts itself and never requests an interrupt window, so this exit does not occur',
+  Canceled: 'the only canceled runs are the debugger\'s own pauses, which stop as "pause"',
+};
+
 /** Marks a breakpoint unverified with the reason shown in the BREAKPOINTS view. */
 function unverified(bp: DebugProtocol.Breakpoint, message: string): DebugProtocol.Breakpoint {
   bp.verified = false;
@@ -809,7 +815,8 @@ export class VpdbgSession extends LoggingDebugSession {
       const err = condition ? checkConditionSyntax(condition) : undefined;
       if (err) { result.push({ verified: false, reason: 'failed', message: `condition: ${err}` }); return; }
       states.set(id, { enabled: true, condition: condition || undefined });
-      result.push({ verified: true });
+      const never = NEVER_REPORTED[id];
+      result.push(never ? { verified: false, reason: 'failed', message: never } : { verified: true });
     };
     for (const f of filters) one(f, undefined);
     for (const o of options) one(o?.filterId, o?.condition);
