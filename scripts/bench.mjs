@@ -1,0 +1,203 @@
+// `npm run bench`: the performance figures of issue 8 for this machine, measured with the
+// production bundles in dist/ (build first: `node scripts/build.mjs`), printed as a table
+// with one row per figure, fixed labels and order, and the issue's target beside each.
+// Misses never fail the run; it exits non-zero only if something crashed.
+//
+//   node scripts/bench.mjs [--quick] [--json]
+//
+// --quick: bench-tiny.elf instead of bench.elf, one round, few latency samples, no
+// QEMU/unicorn (a smoke test of the harness; the figures mean little).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measureDap } from './benchDap.mjs';
+import { measureQemu, measureUnicorn } from './benchRefs.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const json = argv.includes('--json');
+const benchDir = resolve(root, '..', 'shared', 'bench');
+const fullImage = resolve(benchDir, 'bench.elf');
+const tinyImage = resolve(benchDir, 'bench-tiny.elf');
+const image = quick ? tinyImage : fullImage;
+const KERNELS = ['alu', 'sieve', 'fib', 'copy'];
+/** Breakpoints of the overhead run: in the hot code's 4 KiB page, past the image's last byte (never executed). */
+const BREAKPOINTS = 100;
+const BREAKPOINT_BASE = '0x100250';
+
+if (!existsSync(image)) {
+  process.stderr.write(`bench: ${image} not found (the shared bench guests live in ../shared/bench beside the repository)\n`);
+  process.exit(1);
+}
+
+const cfg = quick
+  ? { rounds: 1, sessions: 1, samples: 5, pauses: 1, activations: 1, touchPages: 1024, refRuns: 0 }
+  : { rounds: 3, sessions: 3, samples: 30, pauses: 5, activations: 5, touchPages: 4096, refRuns: 3 };
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
+const p90 = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.ceil(s.length * 0.9) - 1)] : NaN; };
+
+function node(args, nodeFlags = []) {
+  const r = spawnSync(process.execPath, [...nodeFlags, ...args], { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20, timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited with ${r.status}: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+}
+
+// ---- rows ------------------------------------------------------------------------------
+/** Every row the table has, in order: [section, label, unit, target]. Values are filled in below. */
+const ROWS = [
+  ['emulation', 'instructions retired', 'M', ''],
+  ...KERNELS.flatMap((k) => [
+    ['emulation', `${k} MIPS (cpu time)`, 'MIPS', ''],
+    ['emulation', `${k} MIPS (wall time)`, 'MIPS', ''],
+  ]),
+  ['emulation', 'total MIPS (cpu time)', 'MIPS', '>= 350, path to >= 1000'],
+  ['emulation', 'total MIPS (wall time)', 'MIPS', '>= 350, path to >= 1000'],
+  ['emulation', 'guest seconds (cpu time)', 's', ''],
+  ['emulation', 'guest seconds (wall time)', 's', ''],
+  ['emulation', 'peak RSS of the bench run', 'MiB', ''],
+  ['overhead', `${BREAKPOINTS} breakpoints + all exit filters, cpu time ratio`, 'x', '<= 1.05'],
+  ['overhead', `${BREAKPOINTS} breakpoints + all exit filters, wall time ratio`, 'x', '<= 1.05'],
+  ['overhead', 'exits the filters saw (none matched)', 'exits', ''],
+  ['latency', 'launch to stopped on entry (adapter spawn incl.)', 'ms', '<= 300'],
+  ['latency', 'stepIn round trip median', 'ms', '<= 2'],
+  ['latency', 'stepIn round trip p90', 'ms', ''],
+  ['latency', 'stackTrace+scopes+variables, all groups, median', 'ms', '<= 5'],
+  ['latency', 'stackTrace+scopes+variables, all groups, p90', 'ms', ''],
+  ['latency', 'register groups expanded', 'groups', ''],
+  ['latency', 'pause of a spinning guest median', 'ms', '<= 100'],
+  ['memory', 'RSS after launch, 64 GiB partition', 'MiB', '< 150'],
+  ['memory', 'RSS before the partition (runtime + bundle)', 'MiB', ''],
+  ['memory', 'pages touched by the guest (spread over 60 GiB)', 'pages', ''],
+  ['memory', 'RSS growth per touched page', 'KiB', 'grows only with touched pages'],
+  ['startup', 'extension activation (load + activate) median', 'ms', '< 50'],
+  ['startup', 'extension bundle load median', 'ms', ''],
+  ['startup', 'activate() median', 'ms', ''],
+  ['reference', 'QEMU TCG guest seconds (cpu time)', 's', ''],
+  ['reference', 'QEMU TCG guest seconds (wall time)', 's', ''],
+  ['reference', 'QEMU TCG MIPS (cpu time)', 'MIPS', ''],
+  ['reference', 'vpdbg / QEMU speed (cpu time)', 'x', ''],
+  ['reference', 'unicorn guest seconds (cpu time)', 's', ''],
+  ['reference', 'unicorn guest seconds (wall time)', 's', ''],
+  ['reference', 'unicorn MIPS (cpu time)', 'MIPS', ''],
+  ['reference', 'vpdbg / unicorn speed (cpu time)', 'x', '>= 1'],
+];
+const values = new Map();
+const notes = new Map();
+const set = (label, value) => values.set(label, value);
+
+// ---- 1 and 2: emulation, plain and with idle breakpoints/filters (alternating rounds) ------
+const plainRuns = [], loadedRuns = [];
+for (let r = 0; r < cfg.rounds; r++) {
+  plainRuns.push(node(['dist/cli.js', 'bench', image, '--json']));
+  loadedRuns.push(node(['dist/cli.js', 'bench', image, '--json', '--breakpoints', String(BREAKPOINTS), '--breakpoint-base', BREAKPOINT_BASE, '--exit-filters']));
+}
+for (const run of [...plainRuns, ...loadedRuns]) {
+  if (run.status !== 33 || run.lines.length !== 4) throw new Error(`bench run ended wrong: ${run.end} (${run.lines.length} lines)`);
+}
+const bestOf = (runs) => runs.reduce((a, b) => (b.cpuSeconds < a.cpuSeconds ? b : a));
+const plain = bestOf(plainRuns);
+const loaded = bestOf(loadedRuns);
+const mips = (n, s) => n / s / 1e6;
+set('instructions retired', plain.instructions / 1e6);
+plain.lines.forEach((l, i) => {
+  set(`${KERNELS[i]} MIPS (cpu time)`, mips(l.instructions, l.cpuSeconds));
+  set(`${KERNELS[i]} MIPS (wall time)`, mips(l.instructions, l.seconds));
+});
+set('total MIPS (cpu time)', mips(plain.instructions, plain.cpuSeconds));
+set('total MIPS (wall time)', mips(plain.instructions, plain.seconds));
+set('guest seconds (cpu time)', plain.cpuSeconds);
+set('guest seconds (wall time)', plain.seconds);
+set('peak RSS of the bench run', Math.max(...plainRuns.map((p) => p.peakRssBytes)) / 2 ** 20);
+set(`${BREAKPOINTS} breakpoints + all exit filters, cpu time ratio`, loaded.cpuSeconds / plain.cpuSeconds);
+set(`${BREAKPOINTS} breakpoints + all exit filters, wall time ratio`, Math.min(...loadedRuns.map((x) => x.seconds)) / Math.min(...plainRuns.map((x) => x.seconds)));
+set('exits the filters saw (none matched)', loaded.reportedExits);
+
+// ---- 3: debugger latency -----------------------------------------------------------------
+const dap = await measureDap({ root, sessions: cfg.sessions, samples: cfg.samples, pauses: cfg.pauses });
+set('launch to stopped on entry (adapter spawn incl.)', median(dap.launch));
+set('stepIn round trip median', median(dap.stepIn));
+set('stepIn round trip p90', p90(dap.stepIn));
+set('stackTrace+scopes+variables, all groups, median', median(dap.view));
+set('stackTrace+scopes+variables, all groups, p90', p90(dap.view));
+set('register groups expanded', dap.groups);
+set('pause of a spinning guest median', median(dap.pause));
+
+// ---- 4: memory ---------------------------------------------------------------------------
+const mem = node(['dist/cli.js', 'bench', '--memory-probe', '--memory', '64G', '--touch-pages', String(cfg.touchPages), '--json'], ['--expose-gc']);
+if (mem.end !== 'halted') throw new Error(`memory probe guest ended with ${mem.end}`);
+set('RSS after launch, 64 GiB partition', mem.rssLaunchBytes / 2 ** 20);
+set('RSS before the partition (runtime + bundle)', mem.rssBaseBytes / 2 ** 20);
+set('pages touched by the guest (spread over 60 GiB)', mem.touchedPages);
+set('RSS growth per touched page', mem.growthPerPageBytes / 1024);
+
+// ---- 5: startup --------------------------------------------------------------------------
+const acts = Array.from({ length: cfg.activations }, () => node(['scripts/benchActivation.mjs', root]));
+set('extension activation (load + activate) median', median(acts.map((a) => a.loadMs + a.activateMs)));
+set('extension bundle load median', median(acts.map((a) => a.loadMs)));
+set('activate() median', median(acts.map((a) => a.activateMs)));
+
+// ---- 6: reference engines ----------------------------------------------------------------
+const versions = [];
+if (quick) {
+  notes.set('QEMU', 'skipped: --quick');
+  notes.set('unicorn', 'skipped: --quick');
+} else {
+  const q = measureQemu({ image: fullImage, tiny: tinyImage, runs: cfg.refRuns });
+  if (q.skipped) notes.set('QEMU', q.skipped);
+  else {
+    versions.push(q.version);
+    set('QEMU TCG guest seconds (cpu time)', q.cpu);
+    set('QEMU TCG guest seconds (wall time)', q.wall);
+    set('QEMU TCG MIPS (cpu time)', mips(plain.instructions, q.cpu));
+    set('vpdbg / QEMU speed (cpu time)', q.cpu / plain.cpuSeconds);
+  }
+  const u = measureUnicorn({ image: fullImage, runs: cfg.refRuns });
+  if (u.skipped) notes.set('unicorn', u.skipped);
+  else {
+    versions.push(u.version);
+    set('unicorn guest seconds (cpu time)', u.cpu);
+    set('unicorn guest seconds (wall time)', u.wall);
+    set('unicorn MIPS (cpu time)', mips(plain.instructions, u.cpu));
+    set('vpdbg / unicorn speed (cpu time)', u.cpu / plain.cpuSeconds);
+  }
+}
+
+// ---- output ------------------------------------------------------------------------------
+const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout?.trim() || 'unknown';
+const host = {
+  commit,
+  node: process.version,
+  cpu: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}`,
+  loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
+  image: image.replace(`${resolve(root, '..')}/`, '../'),
+  quick,
+  references: versions,
+};
+const digits = (unit) => (unit === 'x' ? 3 : unit === 'M' || unit === 'MIPS' || unit === 'MiB' || unit === 'KiB' ? 1 : unit === 's' ? 3 : unit === 'ms' ? 2 : 0);
+const rows = ROWS.map(([section, label, unit, target]) => {
+  const v = values.get(label);
+  return { section, label, value: v === undefined ? null : Number(v.toFixed(digits(unit))), unit, target, note: v === undefined ? notes.get(/QEMU|unicorn/.exec(label)?.[0]) ?? 'not measured' : undefined };
+});
+
+if (json) {
+  process.stdout.write(JSON.stringify({ host, rows }, null, 1) + '\n');
+} else {
+  const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
+  const out = [];
+  out.push(`vpdbg ${pkg.version} bench (${commit}) node ${process.version}, ${host.cpu}, load average ${host.loadAverage.join(' ')}`);
+  out.push(`guest ${host.image}; instructions counted by vpdbg from the multiboot entry, each REP iteration one; MIPS = instructions / seconds`);
+  if (versions.length) out.push(`references: ${versions.join('; ')}`);
+  out.push('');
+  const w = Math.max(...rows.map((r) => r.label.length));
+  out.push(`${'section'.padEnd(10)} ${'figure'.padEnd(w)} ${'value'.padStart(10)} ${'unit'.padEnd(6)} target`);
+  for (const r of rows) {
+    const value = r.value === null ? '-' : r.value.toFixed(digits(r.unit));
+    const tail = r.value === null ? `(${r.note})` : r.target ? `(target ${r.target})` : '';
+    out.push(`${r.section.padEnd(10)} ${r.label.padEnd(w)} ${value.padStart(10)} ${r.unit.padEnd(6)} ${tail}`.trimEnd());
+  }
+  process.stdout.write(out.join('\n') + '\n');
+}
