@@ -89,16 +89,14 @@ const CVT = 7;
 
 /** True when CUR[0] op CUR[1] is not representable with the precision of the destination (any exponent). */
 function unboundedInexact(single: boolean): boolean {
-  const ex = Math.floor(Math.log2(Math.abs(CUR[0])));
-  const x = scale(CUR[0], -ex);
-  if (curOp === CVT) return Math.fround(x) !== x;
-  const ey = Math.floor(Math.log2(Math.abs(CUR[1])));
-  const y = scale(CUR[1], -ey);
   if (curOp === ADD) {
     // Only an overflow gets here (a sum that underflows is exact): quarter both operands, an exact scaling.
     const a = CUR[0] / 4, b = CUR[1] / 4, r = a + b, bb = r - a;
     return (a - (r - bb)) + (b - bb) !== 0 || (single && Math.fround(r) !== r);
   }
+  const x = scale(CUR[0], -Math.floor(Math.log2(Math.abs(CUR[0]))));
+  if (curOp === CVT) return Math.fround(x) !== x;
+  const y = scale(CUR[1], -Math.floor(Math.log2(Math.abs(CUR[1]))));
   if (curOp === MUL) { const p = x * y; return mulResidualSign(x, y, p) !== 0 || (single && Math.fround(p) !== p); }
   const q = x / y; // DIV
   return mulResidualSign(q, y, x) !== 0 || (single && Math.fround(q) !== q);
@@ -189,6 +187,7 @@ const SPLIT = 134217729; // 2^27 + 1 (Veltkamp)
 
 /** x * 2^n without intermediate overflow (exact while the result is normal). */
 function scale(v: number, n: number): number {
+  if (n !== n || n === Infinity || n === -Infinity) throw new Error('SSE: scaling by a non-finite exponent');
   while (n > 1000) { v *= 2 ** 1000; n -= 1000; }
   while (n < -1000) { v *= 2 ** -1000; n += 1000; }
   return v * 2 ** n;
@@ -282,6 +281,29 @@ function arith(op: number, x: number, y: number, single: boolean): number {
 
 /** Single-precision binary (or unary SQRT on b) lane operation on bit patterns. */
 export function op32(op: number, a: number, b: number): number {
+  // Fast path: round to nearest, normal operands and a normal result (no NaN, DE, ZE, OE, UE, DAZ/FTZ
+  // effects possible); only the inexact flag remains. Everything else takes the general path.
+  if (op <= DIV && (mxcsr & 0x6000) === 0 && (((a >>> 23) & 0xff) - 1) >>> 0 < 254 && (((b >>> 23) & 0xff) - 1) >>> 0 < 254) {
+    const x = f32(a), y = op === SUB ? -f32(b) : f32(b);
+    let r: number, f: number, dir: number;
+    if (op === DIV) {
+      r = x / y; f = Math.fround(r);
+      const res = x - f * y;
+      dir = res === 0 ? 0 : (res > 0) === (y > 0) ? 1 : -1;
+    } else if (op === MUL) {
+      r = x * y; f = Math.fround(r);
+      dir = r > f ? 1 : r < f ? -1 : 0;
+    } else {
+      r = x + y; f = Math.fround(r);
+      if (f !== r) dir = r > f ? 1 : -1;
+      else { const bb = r - x, e = (x - (r - bb)) + (y - bb); dir = e > 0 ? 1 : e < 0 ? -1 : 0; }
+    }
+    const af = Math.abs(f);
+    if (af > MIN_NORM32 && af !== Infinity) {
+      if (dir !== 0) fpRaise(PE);
+      return bits32(f);
+    }
+  }
   laneStart();
   const r = lane32(op, a, b);
   laneEnd();
@@ -310,6 +332,19 @@ function lane32(op: number, a: number, b: number): number {
 
 /** Double-precision lane operation; returns the low half, high half in HI[0]. */
 export function op64(op: number, alo: number, ahi: number, blo: number, bhi: number): number {
+  // Fast path as in op32: round to nearest, normal operands, normal result.
+  if (op <= DIV && (mxcsr & 0x6000) === 0 && (((ahi >>> 20) & 0x7ff) - 1) >>> 0 < 2046 && (((bhi >>> 20) & 0x7ff) - 1) >>> 0 < 2046) {
+    const x = f64(alo, ahi), y = op === SUB ? -f64(blo, bhi) : f64(blo, bhi);
+    const r = op === DIV ? x / y : op === MUL ? x * y : x + y, ar = Math.abs(r);
+    if (ar > MIN_NORM64 && ar !== Infinity) {
+      let dir: number;
+      if (op === DIV) dir = -mulResidualSign(r, y, x) * (y > 0 ? 1 : -1);
+      else if (op === MUL) dir = mulResidualSign(x, y, r);
+      else { const bb = r - x, e = (x - (r - bb)) + (y - bb); dir = e > 0 ? 1 : e < 0 ? -1 : 0; }
+      if (dir !== 0) fpRaise(PE);
+      return bits64(r);
+    }
+  }
   laneStart();
   const r = lane64(op, alo, ahi, blo, bhi);
   laneEnd();
