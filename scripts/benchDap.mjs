@@ -2,7 +2,7 @@
 // @vscode/debugadapter-testsupport) drives `node dist/debugAdapter.js` over stdio.
 //   launch:   adapter process spawn + initialize + launch(stopOnEntry) + configurationDone -> stopped
 //   stepIn:   stepIn(granularity instruction) request -> stopped event
-//   view:     stackTrace + scopes + variables of every scope and of every register group
+//   view:     scopes + variables of every scope and of every register group (after stackTrace)
 //   pause:    pause request -> stopped, on a guest spinning with interrupts off
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import { resolve } from 'node:path';
@@ -34,10 +34,10 @@ async function roundTrip(dc, request, args) {
   return ms(t0);
 }
 
-/** What the Variables view needs after a stop, with every register group expanded. */
+/** What the Variables view needs after a stop, with every register group expanded (timed from scopes on). */
 async function view(dc) {
-  const t0 = now();
   const frame = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
+  const t0 = now();
   const scopes = (await dc.scopesRequest({ frameId: frame.id })).body.scopes;
   let groups = 0;
   for (const s of scopes) {

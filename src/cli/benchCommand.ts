@@ -26,6 +26,7 @@ export const BENCH_SPEC: CommandSpec = {
     { name: 'exit-filters', kind: 'flag', help: 'report every exit reason (all exception vectors too) and test each against a condition that never holds, as conditional exit breakpoints do' },
     { name: 'memory-probe', kind: 'flag', help: 'instead of IMAGE: a partition with --memory of RAM (default 64G); host RSS after launch and after the guest touches --touch-pages pages' },
     { name: 'touch-pages', kind: 'integer', valueName: 'N', help: 'memory probe: pages the guest writes, spread over RAM above 4 GiB (default 4096)' },
+    { name: 'touch-stride', kind: 'size', valueName: 'SIZE', help: 'memory probe: distance between touched pages (default: spread evenly)' },
     { name: 'json', kind: 'flag', help: 'print the figures as one JSON object' },
   ],
 };
@@ -43,14 +44,14 @@ export async function benchCommand(args: ParsedArgs, packageRoot: string): Promi
   const o = args.options;
   const json = o.has('json');
   if (o.has('memory-probe')) {
-    const r = memoryProbe((o.get('memory') as number | undefined) ?? 64 * 2 ** 30, (o.get('touch-pages') as number | undefined) ?? 4096);
+    const r = memoryProbe((o.get('memory') as number | undefined) ?? 64 * 2 ** 30, (o.get('touch-pages') as number | undefined) ?? 4096, o.get('touch-stride') as number | undefined);
     if (json) { process.stdout.write(JSON.stringify(r) + '\n'); return 0; }
     const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
     printRows([
       ['guest RAM', `${r.memoryBytes / 2 ** 30} GiB`],
       ['RSS before', mb(r.rssBaseBytes)],
       ['RSS launched', mb(r.rssLaunchBytes)],
-      ['touched pages', String(r.touchedPages)],
+      ['touched pages', `${r.touchedPages}, ${r.strideBytes / 1024} KiB apart`],
       ['RSS touched', mb(r.rssTouchedBytes)],
       ['per page', `${(r.growthPerPageBytes / 1024).toFixed(2)} KiB`],
       ['guest resident', mb(r.residentGuestBytes)],

@@ -1,9 +1,9 @@
 // `vpdbg bench --memory-probe`: host memory of a large sparse partition. Creates a partition
 // with the given RAM (default 64 GiB), loads a small long-mode guest with the loader's
 // identity paging over all of it, and reads the process's RSS right after that launch; the
-// guest then writes one qword into each of N pages spread evenly from 4 GiB to the top of
-// RAM and halts, and RSS is read again. Growth per touched page shows that host memory
-// follows the pages the guest touches, not the configured size.
+// guest then writes one qword into each of N pages from 4 GiB up (spread evenly to the top
+// of RAM, or a given stride apart) and halts, and RSS is read again. Growth per touched
+// page shows that host memory follows the pages the guest touches, not the configured size.
 import { Partition } from '../partition/partition';
 import { WhvRunVpExitReason as X } from '../partition/hvdef';
 import { loadImageBytes } from '../machine/loaders/loadImage';
@@ -12,6 +12,7 @@ import { applyBootPlan } from '../machine/loaders/applyBootPlan';
 export interface MemoryProbeResult {
   memoryBytes: number;
   touchedPages: number;
+  strideBytes: number;
   /** Process RSS before the partition exists (the Node.js runtime and the bundle). */
   rssBaseBytes: number;
   rssLaunchBytes: number;
@@ -43,13 +44,15 @@ function rss(): number {
   return process.memoryUsage.rss();
 }
 
-export function memoryProbe(memoryBytes: number, touchPages: number): MemoryProbeResult {
+/** `stride`: bytes between touched pages (a page multiple); default: spread evenly over RAM above 4 GiB. */
+export function memoryProbe(memoryBytes: number, touchPages: number, stride?: number): MemoryProbeResult {
   if (memoryBytes <= FIRST + PAGE) throw new RangeError(`the memory probe needs more than 4 GiB of RAM (got ${memoryBytes} bytes)`);
-  const n = Math.max(1, Math.min(touchPages, 0x7fffffff, Math.floor((memoryBytes - FIRST) / PAGE)));
-  const stride = Math.floor((memoryBytes - FIRST) / n / PAGE) * PAGE;
+  if (stride !== undefined && (stride < PAGE || stride % PAGE)) throw new RangeError(`the touch stride must be a multiple of 4096 (got ${stride})`);
+  const n = Math.max(1, Math.min(touchPages, 0x7fffffff, Math.floor((memoryBytes - FIRST) / (stride ?? PAGE))));
+  const step = stride ?? Math.floor((memoryBytes - FIRST) / n / PAGE) * PAGE;
   const rssBaseBytes = rss();
   const partition = new Partition({ processorCount: 1, memoryBytes });
-  const plan = loadImageBytes(toucherCode(n, stride), 'memory-probe', { format: 'flat', mode: 'long', load: LOAD, memoryBytes });
+  const plan = loadImageBytes(toucherCode(n, step), 'memory-probe', { format: 'flat', mode: 'long', load: LOAD, memoryBytes });
   applyBootPlan(partition, plan);
   const rssLaunchBytes = rss();
   let end = 'instruction limit';
@@ -61,7 +64,7 @@ export function memoryProbe(memoryBytes: number, touchPages: number): MemoryProb
   }
   const rssTouchedBytes = rss();
   return {
-    memoryBytes, touchedPages: n, rssBaseBytes, rssLaunchBytes, rssTouchedBytes,
+    memoryBytes, touchedPages: n, strideBytes: step, rssBaseBytes, rssLaunchBytes, rssTouchedBytes,
     growthPerPageBytes: (rssTouchedBytes - rssLaunchBytes) / n,
     residentGuestBytes: partition.memory.residentBytes(), end,
   };
