@@ -1,4 +1,4 @@
-// Differential check of the SSE/SSE2 handlers against the host CPU: every instruction below
+// Differential check of the SSE/SSE2 handlers against the host CPU: every instruction form below
 // runs natively (a C helper compiled with `cc` at test time, inline asm between LDMXCSR and
 // STMXCSR) and in the emulator on the same seeded inputs — special values (signed zeros,
 // denormals, infinities, QNaN/SNaN), rounding-boundary values and random bits — under all
@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { makeCpu, CODE, HANDLERS, STACK_TOP } from './cpuKit';
 import { CpuExitReason } from '../../src/emulator/vcpu';
 
-/** [input kind, instruction (Intel syntax, also valid for GNU as), machine code]. */
+/** [input kind, instruction (GNU as Intel syntax; nasm's without "ptr"), machine code]. */
 const OPS: [string, string, string][] = [
   ['f32', 'addps xmm0, xmm1', '0f58c1'],
   ['f32', 'addss xmm0, xmm1', 'f30f58c1'],
@@ -179,8 +179,45 @@ const OPS: [string, string, string][] = [
   ['i16', 'pshuflw xmm0, xmm1, 0x72', 'f20f70c172'],
   ['i16', 'pinsrw xmm0, eax, 5', '660fc4c005'],
   ['i16', 'pextrw eax, xmm1, 6', '660fc5c106'],
+  // Memory forms: [rsi] holds the second operand's 16 bytes (16-byte aligned on both sides).
+  ['f32', 'addps xmm0, [rsi]', '0f5806'],
+  ['f32', 'addss xmm0, dword ptr [rsi]', 'f30f5806'],
+  ['f64', 'mulsd xmm0, qword ptr [rsi]', 'f20f5906'],
+  ['f64', 'divpd xmm0, [rsi]', '660f5e06'],
+  ['f32', 'sqrtss xmm0, dword ptr [rsi]', 'f30f5106'],
+  ['f32', 'minps xmm0, [rsi]', '0f5d06'],
+  ['f32', 'cmpps xmm0, [rsi], 2', '0fc20602'],
+  ['f64', 'cmpnltsd xmm0, qword ptr [rsi]', 'f20fc20605'],
+  ['f32', 'comiss xmm0, dword ptr [rsi]', '0f2f06'],
+  ['f64', 'ucomisd xmm0, qword ptr [rsi]', '660f2e06'],
+  ['i32', 'cvtsi2ss xmm0, dword ptr [rsi]', 'f30f2a06'],
+  ['i64', 'cvtsi2sd xmm0, qword ptr [rsi]', 'f2480f2a06'],
+  ['f32', 'cvtss2si eax, dword ptr [rsi]', 'f30f2d06'],
+  ['f64', 'cvttsd2si rax, qword ptr [rsi]', 'f2480f2c06'],
+  ['f32', 'cvtss2sd xmm0, dword ptr [rsi]', 'f30f5a06'],
+  ['f64', 'cvtsd2ss xmm0, qword ptr [rsi]', 'f20f5a06'],
+  ['f32', 'cvtps2pd xmm0, qword ptr [rsi]', '0f5a06'],
+  ['i32', 'cvtdq2pd xmm0, qword ptr [rsi]', 'f30fe606'],
+  ['f64', 'cvtpd2ps xmm0, [rsi]', '660f5a06'],
+  ['f32', 'movss xmm0, dword ptr [rsi]', 'f30f1006'],
+  ['f64', 'movsd xmm0, qword ptr [rsi]', 'f20f1006'],
+  ['f64', 'movlps xmm0, qword ptr [rsi]', '0f1206'],
+  ['f64', 'movhpd xmm0, qword ptr [rsi]', '660f1606'],
+  ['i32', 'movd xmm0, dword ptr [rsi]', '660f6e06'],
+  ['i64', 'movq xmm0, qword ptr [rsi]', 'f30f7e06'],
+  ['i32', 'movdqa xmm0, [rsi]', '660f6f06'],
+  ['i16', 'pinsrw xmm0, word ptr [rsi], 3', '660fc40603'],
+  ['i32', 'pshufd xmm0, [rsi], 0x4e', '660f70064e'],
+  ['i8', 'punpcklbw xmm0, [rsi]', '660f6006'],
+  ['i16', 'pmaddwd xmm0, [rsi]', '660ff506'],
+  ['sh', 'psrlq xmm0, [rsi]', '660fd306'],
+  ['f32', 'shufps xmm0, [rsi], 0x93', '0fc60693'],
+  ['f32', 'unpckhps xmm0, [rsi]', '0f1506'],
+  ['f64', 'andnpd xmm0, [rsi]', '660f5506'],
 ];
 
+/** Guest-physical (identity-mapped) address of the memory operand in the emulator. */
+const MEM_OPERAND = 0x6000;
 const CASES_PER_OP = Number(process.env.SSE_HOST_CASES ?? 240);
 const SEED = 0x5eed;
 
@@ -191,11 +228,11 @@ function hasCc(): boolean {
 /** Host helper: reads 64-byte records (xmm0, xmm1, mxcsr, op index, rax) and writes 64-byte results (xmm0, mxcsr, rax, rflags). */
 function helperSource(): string {
   const fns = OPS.map(([, asm], i) => `static void op${i}(unsigned char *in, unsigned char *o) { __asm__ volatile(
-    "ldmxcsr dword ptr [%0+32]\\n movdqu xmm0, [%0]\\n movdqu xmm1, [%0+16]\\n mov rax, [%0+40]\\n"
+    "ldmxcsr dword ptr [%0+32]\\n movdqu xmm0, [%0]\\n movdqu xmm1, [%0+16]\\n mov rax, [%0+40]\\n lea rsi, [%0+16]\\n"
     "${asm}\\n"
     "pushfq\\n pop rcx\\n mov [%1+32], rcx\\n stmxcsr dword ptr [%1+16]\\n movdqu [%1], xmm0\\n mov [%1+24], rax\\n"
     "mov dword ptr [%1+20], 0x1f80\\n ldmxcsr dword ptr [%1+20]\\n"
-    :: "r"(in), "r"(o) : "rax", "rcx", "xmm0", "xmm1", "cc", "memory"); }`).join('\n');
+    :: "r"(in), "r"(o) : "rax", "rcx", "rsi", "xmm0", "xmm1", "cc", "memory"); }`).join('\n');
   return `#define _GNU_SOURCE
 #include <setjmp.h>
 #include <signal.h>
@@ -317,6 +354,8 @@ test('SSE/SSE2 instructions match the host CPU bit for bit (results, MXCSR flags
       const iv = new DataView(input.buffer, c * 64, 64), ov = new DataView(out.buffer, c * 64, 64);
       const q = (v: DataView, o: number): bigint => v.getBigUint64(o, true);
       cpu.setXmm(0, q(iv, 0), q(iv, 8)); cpu.setXmm(1, q(iv, 16), q(iv, 24));
+      cpu.mem.write(MEM_OPERAND, input.subarray(c * 64 + 16, c * 64 + 32));
+      cpu.setGpr(6, BigInt(MEM_OPERAND));
       cpu.setMxcsr(iv.getUint32(32, true));
       cpu.setGpr(0, q(iv, 40));
       cpu.setRflags(2n);
