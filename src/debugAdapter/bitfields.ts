@@ -95,11 +95,6 @@ export function setField(value: bigint, f: BitField, field: bigint): bigint {
   return (value & ~mask) | (field << BigInt(f.lsb));
 }
 
-export function findField(fields: readonly BitField[], name: string): BitField | undefined {
-  const n = name.toLowerCase();
-  return fields.find((f) => f.name.toLowerCase() === n);
-}
-
 /** Short summary like `[ZF IF]` / `[PE PG]`: the set one-bit flags and non-zero wider fields. */
 export function summarizeBits(value: bigint, fields: readonly BitField[]): string {
   const parts: string[] = [];

@@ -188,7 +188,6 @@ class MachineTarget implements VpTarget {
   writeVirtual(vp: number, address: bigint, src: Uint8Array): number { return this.copyVirtual(vp, address, src.slice(), true); }
   readPhysical(gpa: bigint, dst: Uint8Array): number { return this.copyPhysical(gpa, dst, false); }
   writePhysical(gpa: bigint, src: Uint8Array): number { return this.copyPhysical(gpa, src.slice(), true); }
-  translate(vp: number, linear: bigint): bigint | undefined { return this.cpu(vp).translate(linear, 0, true); }
 
   setInstructionBreakpoints(vp: number, addresses: Iterable<bigint>): void { this.machine.partition.setInstructionBreakpoints(vp, addresses); }
   setWatchpoints(vp: number, list: readonly TargetWatchpoint[]): void { this.machine.partition.setWatchpoints(vp, list); }
@@ -196,10 +195,6 @@ class MachineTarget implements VpTarget {
   onSerial(listener: (bytes: Uint8Array) => void): void { this.serialListeners.push(listener); }
   feedSerial(bytes: Uint8Array): void { this.machine.uart.feed(bytes); }
 
-  reset(): void {
-    this.machine.reset();
-    this.configure();
-  }
 
   dispose(): void {
     this.serialListeners.length = 0;

@@ -141,8 +141,6 @@ for (const r of subRegisters()) BY_NAME.set(r.name, r);
 const PRIMARY_BY_CODE = new Map<number, RegisterSlice>();
 for (const g of REGISTER_GROUPS) for (const r of g.registers) if (!PRIMARY_BY_CODE.has(r.hv)) PRIMARY_BY_CODE.set(r.hv, r);
 
-export function isRegisterCode(name: string): boolean { return typeof (HvRegisterName as any)[name] === 'number'; }
-
 /** Finds a register by expression name: `rax`, `eax`, `xmm3`, `HvX64RegisterCr0`, `HvRegisterVpIndex`. */
 export function findRegister(name: string): RegisterSlice | undefined {
   const lower = name.toLowerCase();

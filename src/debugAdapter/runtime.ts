@@ -105,7 +105,6 @@ export class Runtime extends EventEmitter {
   }
 
   get isRunning(): boolean { return this.running; }
-  get hasEnded(): boolean { return this.ended; }
 
   // ---- configuration -------------------------------------------------------------------
 
@@ -113,8 +112,6 @@ export class Runtime extends EventEmitter {
     for (const id of this.filters.keys()) this.filters.set(id, filters.get(id) ?? { enabled: false });
     this.applyReportedExits();
   }
-
-  filterState(id: string): FilterState | undefined { return this.filters.get(id); }
 
   private applyReportedExits(): void {
     const reasons = new Set<number>();
@@ -572,8 +569,6 @@ export class Runtime extends EventEmitter {
     this.lastStop = { vp: 0, reason: 'entry', description: 'Stopped on entry' };
     this.emit('stopped', this.lastStop);
   }
-
-  modeOf(vp: number): CpuMode { return this.target.mode(vp); }
 }
 
 /** DAP hit conditions: `5` or `== 5`, `>= 5`, `> 5`, `< 5`, `<= 5`, `% 3` (every 3rd hit). */

@@ -45,8 +45,6 @@ export interface VpTarget {
   writeVirtual(vp: number, address: bigint, src: Uint8Array): number;
   readPhysical(gpa: bigint, dst: Uint8Array): number;
   writePhysical(gpa: bigint, src: Uint8Array): number;
-  /** Linear -> physical through the VP's paging (no A/D updates); undefined when not mapped. */
-  translate(vp: number, linear: bigint): bigint | undefined;
 
   setInstructionBreakpoints(vp: number, addresses: Iterable<bigint>): void;
   setWatchpoints(vp: number, list: readonly TargetWatchpoint[]): void;
@@ -55,7 +53,5 @@ export interface VpTarget {
   onSerial(listener: (bytes: Uint8Array) => void): void;
   /** Bytes for the guest to receive on COM1. */
   feedSerial(bytes: Uint8Array): void;
-  /** Power-on reset and reload of the image (restart). */
-  reset(): void;
   dispose(): void;
 }
