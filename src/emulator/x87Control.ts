@@ -1,6 +1,6 @@
 // The x87 control subset x86-64 C code and its runtimes use: FNINIT, FNCLEX, FNSTCW, FLDCW,
 // FNSTSW (m16 and AX), FNOP and the 8087/287 leftovers the 387 and later execute as no-ops
-// (FENI, FDISI, FSETPM). FWAIT (9B) is in misc.ts. Every other x87 opcode (data movement and
+// (FENI, FDISI, FSETPM); FNSTENV/FLDENV/FNSAVE/FRSTOR are in x87Env.ts. FWAIT (9B) is in misc.ts. Every other x87 opcode (data movement and
 // arithmetic on the 80-bit register stack) is not modelled and raises #UD, so a guest never
 // gets a silently wrong result. Plugged into the decoder through registerX87.
 
@@ -9,6 +9,7 @@ import type { Insn, Handler } from './insn';
 import { registerX87 } from './extensionHooks';
 import { Vec } from './exceptions';
 import { CR0_EM, CR0_TS, CR0_NE } from './paging';
+import { fnstenv, fldenv, fnsave, frstor } from './x87Env';
 
 /** FSW: exception flags (0-5), stack fault (6), error summary (7), busy (15). */
 const FSW_ES = 0x80, FSW_B = 0x8000;
@@ -71,8 +72,8 @@ function fnop(c: Cpu, d: Insn): void {
 export function x87Lookup(opcode: number, modrm: number): Handler | undefined {
   const mod = modrm >> 6, reg = (modrm >> 3) & 7;
   if (mod !== 3) {
-    if (opcode === 0xd9) return reg === 5 ? fldcw : reg === 7 ? fnstcw : undefined;
-    if (opcode === 0xdd && reg === 7) return fnstswMem;
+    if (opcode === 0xd9) return reg === 4 ? fldenv : reg === 5 ? fldcw : reg === 6 ? fnstenv : reg === 7 ? fnstcw : undefined;
+    if (opcode === 0xdd) return reg === 4 ? frstor : reg === 6 ? fnsave : reg === 7 ? fnstswMem : undefined;
     return undefined;
   }
   if (opcode === 0xd9 && modrm === 0xd0) return fnop;
