@@ -16,9 +16,7 @@ const FIXTURES = join(__dirname, '../fixtures/guests');
 const BENCH = join(process.cwd(), '../shared/bench');
 
 /** Guests whose emulator run is known to fail today (reason). Remove an entry once it passes. */
-const todo: Record<string, string> = {
-  'cpu-exceptions': 'CPU: RF=1 in the RFLAGS image a #DB handler IRETQs with does not suppress the DR0 instruction breakpoint on return, so the breakpointed instruction re-faults forever (QEMU: one hit, then the instruction runs)',
-};
+const todo: Record<string, string> = {};
 
 function qemuAvailable(): boolean {
   return spawnSync('qemu-system-x86_64', ['--version']).status === 0;
