@@ -5,7 +5,7 @@ import type { Cpu } from './cpu';
 import type { Insn } from './insn';
 import { Vec } from './exceptions';
 import { AF, CF, ZF, getAF, getCF, materialize, setLogic } from './flags';
-import { CR0_MP, CR0_TS } from './paging';
+import { CR0_MP, CR0_TS, CR0_NE } from './paging';
 
 /** CMPXCHG8B m64 / CMPXCHG16B m128 (REX.W; 16-byte aligned). Only ZF is affected. */
 export function cmpxchg8b(c: Cpu, d: Insn): void {
@@ -34,9 +34,10 @@ export function cmpxchg8b(c: Cpu, d: Insn): void {
   }
 }
 
-/** FWAIT (9B): #NM when CR0.MP and CR0.TS; pending x87 exceptions are the x87 module's (none without it). */
+/** FWAIT (9B): #NM when CR0.MP and CR0.TS; then #MF for a pending unmasked x87 exception (FSW.ES) when CR0.NE (the FERR# path without NE is not modelled). */
 export function fwait(c: Cpu): void {
   if ((c.cr0 & CR0_MP) && (c.cr0 & CR0_TS)) c.raise(Vec.NM);
+  if ((c.fpu.fsw & 0x80) && (c.cr0 & CR0_NE)) c.raise(Vec.MF);
 }
 
 /** op: 0 DAA, 1 DAS, 2 AAA, 3 AAS, 4 AAM imm8, 5 AAD imm8 (SDM pseudo-code). */

@@ -1,5 +1,5 @@
-// The x87 control subset (SDM vol. 2 FNINIT/FNCLEX/FNSTCW/FLDCW/FNSTSW): register effects,
-// #NM for CR0.EM/CR0.TS, #MF for a pending unmasked exception before FLDCW, and #UD for
+// The x87 control subset (SDM vol. 2 FNINIT/FNCLEX/FNSTCW/FLDCW/FNSTSW/FWAIT): register effects,
+// #NM for CR0.EM/CR0.TS, #MF for a pending unmasked exception before FLDCW/FWAIT, and #UD for
 // the x87 instructions that are not modelled.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,6 +41,15 @@ test('FLDCW that unmasks a flagged exception makes it pending (ES, B); the next 
   assert.equal(run(c), MF);
   assert.equal(c.getFpuControl().fsw, 0x8081);
   assert.equal(c.getFpuControl().fcw, 0x37e);
+});
+
+test('FWAIT delivers a pending unmasked exception as #MF when CR0.NE; FNINIT (no-wait) does not', () => {
+  let c = sseCpu([0x9b], { cr0: 0x80010031n });
+  c.setFpuControl({ ...ctl, fcw: 0x37e, fsw: 0x8081 });
+  assert.equal(run(c), MF);
+  c = sseCpu([...FNINIT, 0x9b], { cr0: 0x80010031n });
+  c.setFpuControl({ ...ctl, fcw: 0x37e, fsw: 0x8081 });
+  assert.equal(run(c), -1);
 });
 
 test('x87 instructions take #NM with CR0.EM or CR0.TS', () => {
