@@ -2,7 +2,7 @@
 // expected COM1 output in test/fixtures/guests/) run on the emulator through
 // test/support/guestRunner.ts; where qemu-system-x86_64 is installed the same images also
 // run under QEMU (TCG, -cpu max) and its output must equal the committed expectation.
-// Plus the shared benchmark guest bench-tiny.elf with its 4 checksum lines.
+// Plus the shared benchmark guests bench-tiny.elf and bench.elf with their 4 checksum lines.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,5 +64,14 @@ test('bench-tiny.elf prints its 4 checksum lines', { todo: todo['bench-tiny'] },
   if (!existsSync(file)) { t.skip(`${file} not found`); return; }
   const r = runMultibootGuest(readFileSync(file), { maxInstructions: 5_000_000 });
   assert.equal(r.serial, 'c00ce196f47148b8\n00000000000000a8\n0000000000000037\n2b002b002c012602\n', `stop: ${r.stop}`);
+  assert.equal(r.exitCode, 0x10);
+});
+
+// 231 M instructions: a few seconds at today's speed; scripts/difftest.mjs --bench prints the MIPS.
+test('bench.elf prints its 4 checksum lines', (t) => {
+  const file = join(BENCH, 'bench.elf');
+  if (!existsSync(file)) { t.skip(`${file} not found`); return; }
+  const r = runMultibootGuest(readFileSync(file), { maxInstructions: 300_000_000 });
+  assert.equal(r.serial, 'eac2cd841121bd7d\n000000000001ff18\n000000000002ff42\n4d039cfd5db6074c\n', `stop: ${r.stop}`);
   assert.equal(r.exitCode, 0x10);
 });
