@@ -14,13 +14,9 @@ export const DAZ = 0x40, FTZ = 0x8000;
 /** MXCSR bits this CPU implements (MXCSR_MASK as FXSAVE reports it). */
 export const MXCSR_MASK = 0xffff;
 
-/** Scratch lanes: S is the source operand, R the result; float views alias them. */
+/** Scratch lanes: S holds the source operand, R the result. */
 export const S = new Int32Array(4);
 export const R = new Int32Array(4);
-export const SF32 = new Float32Array(S.buffer);
-export const SF64 = new Float64Array(S.buffer);
-export const RF32 = new Float32Array(R.buffer);
-export const RF64 = new Float64Array(R.buffer);
 
 /** SSE availability (SDM table 23-? / "exception class" checks): #UD for LOCK, CR0.EM or !CR4.OSFXSR, then #NM for CR0.TS. */
 export function sseCheck(c: Cpu, d: Insn): void {
@@ -81,9 +77,6 @@ export function srcScalar(c: Cpu, d: Insn, size: 4 | 8): void {
   if (d.mod === 3) { const b = d.rm << 2; S[0] = c.xmm[b]; S[1] = c.xmm[b + 1]; } else if (size === 4) S[0] = readM32(c, d); else readM64(c, d, S, 0);
 }
 
-/** Loads the low 64 bits of the source (xmm or m64) into S[0..1]. */
-export function srcLow64(c: Cpu, d: Insn): void { srcScalar(c, d, 8); }
-
 /** Copies R[0..3] into xmm register `reg`. */
 export function storeR(c: Cpu, reg: number): void {
   const b = reg << 2, x = c.xmm;
@@ -93,7 +86,7 @@ export function storeR(c: Cpu, reg: number): void {
 // ---- MXCSR exception accumulation for one instruction ----
 
 /** Exception flags raised by the instruction being executed. */
-export let excFlags = 0;
+let excFlags = 0;
 /** MXCSR at the start of the instruction (rounding control, DAZ/FTZ, masks). */
 export let mxcsr = 0x1f80;
 

@@ -26,15 +26,15 @@ export function f64(lo: number, hi: number): number { I[0] = lo; I[1] = hi; retu
 export function bits64(v: number): number { F64[0] = v; HI[0] = I[1]; return I[0]; }
 
 export const INDEF32 = 0xffc00000 | 0;
-export const INDEF64_HI = 0xfff80000 | 0;
+const INDEF64_HI = 0xfff80000 | 0;
 
 export function isNaN32(b: number): boolean { return (b & 0x7fffffff) > 0x7f800000; }
-export function isSNaN32(b: number): boolean { return (b & 0x7fffffff) > 0x7f800000 && (b & 0x400000) === 0; }
-export function isNaN64(lo: number, hi: number): boolean {
+function isSNaN32(b: number): boolean { return (b & 0x7fffffff) > 0x7f800000 && (b & 0x400000) === 0; }
+function isNaN64(lo: number, hi: number): boolean {
   const e = hi & 0x7fffffff;
   return e > 0x7ff00000 || (e === 0x7ff00000 && lo !== 0);
 }
-export function isSNaN64(lo: number, hi: number): boolean { return isNaN64(lo, hi) && (hi & 0x80000) === 0; }
+function isSNaN64(lo: number, hi: number): boolean { return isNaN64(lo, hi) && (hi & 0x80000) === 0; }
 
 // Exception priority within one lane (SDM vol. 1 4.9.2): invalid and divide-by-zero suppress
 // the denormal-operand flag, so DE is collected per lane and reported at its end.
@@ -194,7 +194,7 @@ function scale(v: number, n: number): number {
 }
 
 /** Exact sign of x*y - t for finite doubles (Dekker's product on operands scaled near 1). */
-export function mulResidualSign(x: number, y: number, t: number): number {
+function mulResidualSign(x: number, y: number, t: number): number {
   if (x === 0 || y === 0) return t > 0 ? -1 : t < 0 ? 1 : 0;
   const ax = Math.abs(x), ay = Math.abs(y);
   let a = x, b = y, ts = t;
@@ -412,7 +412,7 @@ export function compare64(pred: number, alo: number, ahi: number, blo: number, b
 }
 
 /** (U)COMIS ordering: 3 unordered, 0 greater, 1 less, 2 equal. COMIS signals invalid on any NaN, UCOMIS on SNaN only. */
-export function comiOrder(x: number, y: number, anyNaN: boolean, anySNaN: boolean, signalQuiet: boolean): number {
+function comiOrder(x: number, y: number, anyNaN: boolean, anySNaN: boolean, signalQuiet: boolean): number {
   if (anySNaN || (anyNaN && signalQuiet)) sig(IE);
   if (anyNaN) laneDE = false;
   return anyNaN ? 3 : x > y ? 0 : x < y ? 1 : 2;
@@ -433,7 +433,7 @@ export function comi64(alo: number, ahi: number, blo: number, bhi: number, signa
 }
 
 /** Rounds a double to an integral value under rounding control rc (0 nearest-even, 1 down, 2 up, 3 toward zero). */
-export function rint(v: number, rc: number): number {
+function rint(v: number, rc: number): number {
   switch (rc) {
     case 0: { const f = Math.floor(v), d = v - f; return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f; }
     case 1: return Math.floor(v);

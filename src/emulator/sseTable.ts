@@ -92,7 +92,7 @@ const GROUP15: Handler[] = [fxsave, fxrstor, ldmxcsr, stmxcsr];
 
 const PREFIX_INDEX: Record<number, number> = { 0: NP, 0x66: P66, 0xf3: PF3, 0xf2: PF2 };
 
-export function simdLookup(k: SimdKey): Handler | undefined {
+function simdLookup(k: SimdKey): Handler | undefined {
   if ((k.opcode & 0xf00) !== 0x100) return undefined;
   const op = k.opcode & 0xff, p = PREFIX_INDEX[k.prefix];
   if (op === 0xae) return p === NP && k.mod !== 3 ? GROUP15[k.reg] : undefined;

@@ -69,7 +69,7 @@ function fnop(c: Cpu, d: Insn): void {
   x87Check(c, d);
 }
 
-export function x87Lookup(opcode: number, modrm: number): Handler | undefined {
+function x87Lookup(opcode: number, modrm: number): Handler | undefined {
   const mod = modrm >> 6, reg = (modrm >> 3) & 7;
   if (mod !== 3) {
     if (opcode === 0xd9) return reg === 4 ? fldenv : reg === 5 ? fldcw : reg === 6 ? fnstenv : reg === 7 ? fnstcw : undefined;
