@@ -6,7 +6,7 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CODE_ADDRESS, SCRATCH_ADDRESS, SCRATCH_SIZE, type DiffCase, type HostFeatures } from './generator';
@@ -199,14 +199,17 @@ export class HostRunner {
     const binary = join(dir, `host-${hash}`);
     if (!existsSync(binary)) {
       mkdirSync(dir, { recursive: true });
-      const source = join(dir, `host-${hash}.c`);
+      // Per-process names: concurrent test runs may compile at the same time; the rename is atomic.
+      const source = join(dir, `host-${hash}.${process.pid}.c`);
       writeFileSync(source, C_SOURCE);
       try {
-        execFileSync(cc, ['-O1', '-o', `${binary}.tmp`, source], { stdio: 'pipe' });
-        execFileSync('mv', [`${binary}.tmp`, binary]);
+        execFileSync(cc, ['-O1', '-o', `${binary}.${process.pid}.tmp`, source], { stdio: 'pipe' });
+        renameSync(`${binary}.${process.pid}.tmp`, binary);
       } catch (e: any) {
         if (e.code === 'ENOENT') return `no C compiler (${cc}) on this host; differential test skipped`;
         return `C helper failed to compile: ${String(e.stderr ?? e.message)}`;
+      } finally {
+        rmSync(source, { force: true });
       }
     }
     return new HostRunner(binary);
