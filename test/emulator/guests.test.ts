@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runMultibootGuest } from '../support/guestRunner';
+import { parseMultiboot } from '../support/multiboot';
 
 const FIXTURES = join(__dirname, '../fixtures/guests');
 /** ../shared/bench beside the repository (tests run from the repository root). */
@@ -38,6 +39,19 @@ const notQemu: Record<string, string> = {
 
 test('cpu guest images are present', () => {
   assert.ok(guests.length >= 1, `no cpu-*.bin in ${FIXTURES}`);
+});
+
+test('multiboot reader: a.out-kludge and ELF32 images load where their headers say; garbage is refused', (t) => {
+  const flat = parseMultiboot(readFileSync(join(FIXTURES, 'cpu-modes.bin')));
+  assert.equal(flat.segments.length, 1);
+  assert.equal(flat.segments[0].gpa, 0x100000);
+  assert.ok(flat.entry > 0x100000 && flat.entry < 0x100000 + flat.segments[0].data.length);
+  assert.throws(() => parseMultiboot(new Uint8Array(64)), /no multiboot v1 header/);
+  const elf = join(BENCH, 'bench-tiny.elf');
+  if (!existsSync(elf)) { t.skip(`${elf} not found`); return; }
+  const e = parseMultiboot(readFileSync(elf));
+  assert.ok(e.segments.length >= 1 && e.segments.every((s) => s.gpa >= 0x100000));
+  assert.ok(e.entry >= 0x100000);
 });
 
 for (const name of guests) {
