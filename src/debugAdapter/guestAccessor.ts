@@ -83,7 +83,9 @@ export function guestAccessor(ctx: AccessorContext): EvalAccessor {
       if (head === '$icount') return BigInt(ctx.target.instructionCount(ctx.regs.vp));
       const r = resolveRegister(path);
       if (r) {
-        const v = ctx.regs.read(r.slice);
+        // As numbers, a segment register is its selector and a table register its base.
+        const slice = r.field ? r.slice : r.slice.type === 'segment' ? r.slice.children![0] : r.slice.type === 'table' ? r.slice.children![0] : r.slice;
+        const v = ctx.regs.read(slice);
         return r.field ? getField(v, r.field) : v;
       }
       const sym = ctx.target.symbols.lookup(path.join('.'));

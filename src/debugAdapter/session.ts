@@ -531,18 +531,24 @@ export class VpdbgSession extends LoggingDebugSession {
       const r = evaluateExpression(text, acc);
       const fmt = r.format ?? (args.format?.hex === false ? 'd' : args.format?.hex ? 'x' : (this.vars.hex ? 'x' : 'd'));
       const ast = parseExpression(text).ast;
-      let variablesReference = 0;
+      if (ast.kind === 'name' && !r.format) {
+        // A register with fields shows as in the Variables view (cs: selector, base, limit, attributes) and expands.
+        const reg = resolveRegister(ast.path);
+        if (reg && !reg.field && ((reg.slice.children?.length ?? 0) > 0 || (reg.slice.bits?.length ?? 0) > 0)) {
+          const v = this.vars.registerVariable(reg.slice, ast.path.join('.'), this.regs(vp));
+          response.body = { result: v.value, variablesReference: v.variablesReference, memoryReference: v.memoryReference };
+          this.sendResponse(response);
+          return;
+        }
+      }
       let memoryReference: string | undefined;
       if (ast.kind === 'name') {
         const reg = resolveRegister(ast.path);
-        if (reg && !reg.field && ((reg.slice.bits?.length ?? 0) > 0 || (reg.slice.children?.length ?? 0) > 0)) {
-          variablesReference = this.vars.ref({ kind: 'register', vp, slice: reg.slice, evaluateName: ast.path.join('.') });
-        }
         if (!reg || reg.slice.address) memoryReference = addressRef(r.value);
       } else if (ast.kind !== 'memory') {
         memoryReference = addressRef(r.value);
       }
-      response.body = { result: formatValue(r.value, fmt), variablesReference, memoryReference: r.value < (1n << 64n) ? memoryReference : undefined };
+      response.body = { result: formatValue(r.value, fmt), variablesReference: 0, memoryReference: r.value < (1n << 64n) ? memoryReference : undefined };
       this.sendResponse(response);
     });
   }

@@ -129,6 +129,9 @@ describe('debug adapter over DAP', () => {
     assert.equal(await evaluate('HvX64RegisterRbx'), '0x7');
     assert.equal(await evaluate('cr0.PG'), '0x1');
     assert.equal(await evaluate('cs.L'), '0x1');
+    assert.match(await evaluate('cs'), /^0x0018 \(base 0x0, limit 0xffffffff, attr 0xa09b\)$/);
+    assert.equal(await evaluate('cs + 0'), '0x18', 'as a number a segment register is its selector');
+    assert.match(await evaluate('rflags'), /^0x0000000000000[0-9a-f]{3} \[.*\]$/);
     assert.equal(await evaluate('qword [result]'), '0x0');
     assert.equal(await evaluate('result'), '0x101000');
     await assert.rejects(dc.evaluateRequest({ expression: 'nosuchreg + 1', context: 'watch' }), /unknown name 'nosuchreg'/);
