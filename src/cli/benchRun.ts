@@ -30,6 +30,7 @@ export interface BenchRunResult {
 
 const CHUNK = 10_000_000;
 const ALL_REASONS = Object.values(X).filter((v): v is number => typeof v === 'number');
+const HITS = new Set<number>([X.VpdbgBreakpoint, X.VpdbgWatchpoint]);
 /** An RIP no guest reaches: the condition each reported exit is tested against. */
 const NEVER_RIP = 0xfffffffffffff000n;
 
@@ -76,6 +77,8 @@ export function benchRun(machine: Machine, clock: LineClock, o: BenchRunOptions)
       case 'halted': end = 'every processor halted'; break;
       case 'ended': end = stop.end.reason; status = stop.end.status; break;
       case 'exit': {
+        // A breakpoint or watchpoint hit ends the run: the bench sets them where the guest never goes.
+        if (HITS.has(stop.exit.ExitReason)) { end = `${X[stop.exit.ExitReason]} hit at RIP 0x${stop.exit.VpContext.Rip.toString(16)}`; break; }
         reportedExits++;
         if (conditionHolds(stop.exit) || !machine.completeExit(stop.vp, stop.exit)) end = `exit ${X[stop.exit.ExitReason] ?? stop.exit.ExitReason} at RIP 0x${stop.exit.VpContext.Rip.toString(16)}`;
         else if (machine.guestEnd) { end = machine.guestEnd.reason; status = machine.guestEnd.status; }

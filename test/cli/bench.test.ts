@@ -69,3 +69,12 @@ test('bench --quick: an aligned text table, one row per figure, values parse', {
     else assert.ok(Number.isFinite(Number(value)), `${label}: ${value}`);
   });
 });
+
+test('the overhead run\'s breakpoints are live: one on an executed address ends vpdbg bench there', { skip }, () => {
+  // 0x1000B4 is the alu loop of the bench guests (bench.asm's long_entry.alu).
+  const r = spawnSync(process.execPath, ['dist/cli.js', 'bench', tiny, '--json', '--breakpoints', '1', '--breakpoint-base', '0x1000b4', '--exit-filters'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { end: string; lines: unknown[]; breakpoints: number; exitFilters: boolean };
+  assert.equal(out.end, 'VpdbgBreakpoint hit at RIP 0x1000b4');
+  assert.deepEqual([out.lines.length, out.breakpoints, out.exitFilters], [0, 1, true]);
+});
