@@ -35,7 +35,7 @@ if (!existsSync(image)) {
 
 const cfg = quick
   ? { rounds: 1, sessions: 1, samples: 5, pauses: 1, activations: 1, touchPages: 1024, refRuns: 0 }
-  : { rounds: 3, sessions: 3, samples: 30, pauses: 5, activations: 5, touchPages: 4096, refRuns: 3 };
+  : { rounds: 5, sessions: 3, samples: 30, pauses: 5, activations: 5, touchPages: 4096, refRuns: 3 };
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
 const p90 = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.ceil(s.length * 0.9) - 1)] : NaN; };
