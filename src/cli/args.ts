@@ -31,9 +31,9 @@ export interface ParsedArgs {
   help: boolean;
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, kib: 1024, kb: 1024, m: 2 ** 20, mib: 2 ** 20, mb: 2 ** 20, g: 2 ** 30, gib: 2 ** 30, gb: 2 ** 30 };
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, kib: 1024, kb: 1024, m: 2 ** 20, mib: 2 ** 20, mb: 2 ** 20, g: 2 ** 30, gib: 2 ** 30, gb: 2 ** 30, t: 2 ** 40, tib: 2 ** 40, tb: 2 ** 40 };
 
-/** "128M", "64MiB", "1G", "65536", "0x100000". */
+/** "128M", "64MiB", "64G", "1T", "65536", "0x100000". */
 export function parseSize(text: string): number | undefined {
   const m = /^(0x[0-9a-f]+|\d+)\s*([a-z]*)$/i.exec(text.trim());
   if (!m) return undefined;
@@ -103,7 +103,7 @@ function convert(opt: OptionSpec, value: string): string | number {
     }
     case 'size': {
       const n = parseSize(value);
-      if (n === undefined || n === 0) throw bad('a size (bytes, or with K, M or G)');
+      if (n === undefined || n === 0) throw bad('a size (bytes, or with K, M, G or T)');
       return n;
     }
     case 'seconds': {

@@ -10,7 +10,7 @@ export const IMAGE_OPTIONS: readonly OptionSpec[] = [
   { name: 'load', kind: 'address', valueName: 'ADDR', help: 'flat images: load address (default 0x7C00)' },
   { name: 'entry', kind: 'address', valueName: 'ADDR', help: 'entry point (default: the image\'s)' },
   { name: 'mode', kind: 'string', choices: ['real', 'protected', 'long'], help: 'flat images: start mode (default real)' },
-  { name: 'memory', kind: 'size', valueName: 'SIZE', help: 'guest RAM, e.g. 128M (default 128M)' },
+  { name: 'memory', kind: 'size', valueName: 'SIZE', help: 'guest RAM, e.g. 128M or 64G, at most 1023G (default 128M; sparse)' },
   { name: 'processors', kind: 'integer', valueName: 'N', help: 'virtual processors (default 1)' },
   { name: 'cmdline', kind: 'string', valueName: 'TEXT', help: 'multiboot command line (default: the image file name)' },
 ];

@@ -2,6 +2,7 @@
 // names the field and says what is allowed; nothing here touches the machine.
 import * as path from 'node:path';
 import * as fs from 'node:fs';
+import { MAX_MEMORY_BYTES } from '../machine/machine';
 
 export type ImageFormat = 'auto' | 'elf' | 'multiboot' | 'flat';
 export type CpuMode = 'real' | 'protected' | 'long';
@@ -40,7 +41,7 @@ const MODES: CpuMode[] = ['real', 'protected', 'long'];
 const SERIAL: SerialTarget[] = ['console', 'terminal', 'none'];
 export const MAX_PROCESSORS = 64;
 export const MIN_MEMORY = 1 << 20;
-export const MAX_MEMORY = 2 ** 40; // sparse RAM: only touched pages cost host memory
+export const MAX_MEMORY = MAX_MEMORY_BYTES; // sparse RAM: only touched pages cost host memory
 export const DEFAULT_MEMORY = 64 << 20;
 
 /** Exception mnemonics accepted in `exceptionExits` (vector numbers are accepted too). */
@@ -80,7 +81,7 @@ function parseSize(field: string, v: unknown): number {
     }
   }
   if (bytes === undefined || !Number.isSafeInteger(bytes)) throw new LaunchConfigError(field, `must be a size in bytes or a string such as "64M" or "1G", not ${JSON.stringify(v)}`);
-  if (bytes < MIN_MEMORY || bytes > MAX_MEMORY) throw new LaunchConfigError(field, `must be between 1M and 1T, not ${JSON.stringify(v)}`);
+  if (bytes < MIN_MEMORY || bytes > MAX_MEMORY) throw new LaunchConfigError(field, `must be between 1M and ${MAX_MEMORY / 2 ** 30}G, not ${JSON.stringify(v)}`);
   if (bytes % 4096 !== 0) throw new LaunchConfigError(field, `must be a multiple of 4 KiB, not ${JSON.stringify(v)}`);
   return bytes;
 }

@@ -11,7 +11,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Partition, type CpuFactory } from '../partition/partition';
-import { HvRegisterName as R, WhvRunVpExitReason as X, WhvMemoryAccessType } from '../partition/hvdef';
+import { HvRegisterName as R, WhvRunVpExitReason as X, WhvMemoryAccessType, WhvMapGpaRangeFlags } from '../partition/hvdef';
 import type { RunVpExitContext } from '../partition/exitContext';
 import { vpExitContext } from '../partition/exitBuilder';
 import { segmentValue, u64Value, valueU64, type HvRegisterValue } from '../partition/registerValue';
@@ -31,13 +31,17 @@ import { Pit8254 } from './devices/pit8254';
 import { LocalApicBank, type IpiKind } from './devices/localApic';
 import { CmosRtc } from './devices/cmosRtc';
 import { InterruptRouter } from './devices/interruptRouter';
+import { HIGH_RAM_BASE, LOW_RAM_SPLIT_BYTES, MAX_RAM_BYTES, MIN_RAM_BYTES, PAGE_BYTES, highRamBytes, lowRamBytes, ramRanges } from './ramLayout';
 
 export const DEVICE_NAMES = ['com1', 'debug-exit', 'debugcon', 'post', 'i8042', 'pic', 'pit', 'lapic', 'rtc'] as const;
 export type DeviceName = (typeof DEVICE_NAMES)[number];
 
 export const DEFAULT_MEMORY_BYTES = 128 * 2 ** 20;
-/** RAM is mapped from GPA 0 up to here at most; the local APIC and firmware live above. */
-export const MAX_MEMORY_BYTES = 0xfec00000;
+/** Guest-physical address width of the machine's partition: the CPU's MAXPHYADDR (CPUID 0x80000008). */
+export const PHYSICAL_ADDRESS_WIDTH = 40;
+/** Largest guest RAM: what fits the address width once RAM above 3 GiB moves above 4 GiB (1023 GiB). */
+export const MAX_MEMORY_BYTES = Math.min(MAX_RAM_BYTES, 2 ** PHYSICAL_ADDRESS_WIDTH - (HIGH_RAM_BASE - LOW_RAM_SPLIT_BYTES));
+const RAM_FLAGS = WhvMapGpaRangeFlags.Read | WhvMapGpaRangeFlags.Write | WhvMapGpaRangeFlags.Execute;
 
 export interface MachineOptions extends Omit<LoadOptions, 'memoryBytes'> {
   /** Path of the guest image (read from disk) ... */
@@ -121,8 +125,11 @@ export class Machine {
     this.memoryBytes = options.memoryBytes ?? DEFAULT_MEMORY_BYTES;
     this.processorCount = options.processors ?? 1;
     const file = options.image;
-    if (!Number.isSafeInteger(this.memoryBytes) || this.memoryBytes < 0x100000 || this.memoryBytes > MAX_MEMORY_BYTES || this.memoryBytes % 4096) {
-      throw new MachineConfigError(`memory size ${this.memoryBytes} must be a multiple of 4 KiB between 1 MiB and ${MAX_MEMORY_BYTES / 2 ** 20} MiB`);
+    if (!Number.isSafeInteger(this.memoryBytes) || this.memoryBytes < MIN_RAM_BYTES || this.memoryBytes % PAGE_BYTES) {
+      throw new MachineConfigError(`memory size ${this.memoryBytes} must be a multiple of 4 KiB of at least 1 MiB`);
+    }
+    if (this.memoryBytes > MAX_MEMORY_BYTES) {
+      throw new MachineConfigError(`memory size ${this.memoryBytes} is too large: at most ${MAX_MEMORY_BYTES / 2 ** 30} GiB fit the ${PHYSICAL_ADDRESS_WIDTH}-bit guest-physical address space (RAM above 3 GiB is mapped from 4 GiB up)`);
     }
     if (!Number.isInteger(this.processorCount) || this.processorCount < 1 || this.processorCount > 255) {
       throw new MachineConfigError(`processor count ${this.processorCount} must be 1..255 (xAPIC IDs)`);
@@ -144,7 +151,8 @@ export class Machine {
   private build(): void {
     const o = this.options;
     const n = this.processorCount;
-    this.partition = new Partition({ processorCount: n, memoryBytes: this.memoryBytes, createCpu: o.createCpu, extendedVmExits: { msr: true } });
+    this.partition = new Partition({ processorCount: n, physicalAddressWidth: PHYSICAL_ADDRESS_WIDTH, createCpu: o.createCpu, extendedVmExits: { msr: true } });
+    for (const r of ramRanges(this.memoryBytes)) this.partition.mapGpaRange(r.base, r.size, RAM_FLAGS);
     this.idleNs = 0;
     this.retiredBeforeReset = new Array(n).fill(0);
     this.ended = undefined;
@@ -164,7 +172,7 @@ export class Machine {
     bus.add(new I8042((reason) => this.end({ kind: 'reset', status: 0, reason })));
     this.pit = bus.add(new Pit8254(clock, (l) => pic.setIrq(0, l)));
     this.lapic = bus.add(new LocalApicBank(n, clock, (from, kind, vector, dest) => this.deliverIpi(from, kind, vector, dest), (vp) => this.apicBase(vp)));
-    this.rtc = bus.add(new CmosRtc(clock, o.rtcBaseMs ?? Date.now(), this.memoryBytes, (l) => pic.setIrq(8, l)));
+    this.rtc = bus.add(new CmosRtc(clock, o.rtcBaseMs ?? Date.now(), lowRamBytes(this.memoryBytes), highRamBytes(this.memoryBytes), (l) => pic.setIrq(8, l)));
     for (const name of o.disabledDevices ?? []) {
       const d = bus.find(name);
       if (!d) throw new MachineConfigError(`unknown device ${name} (devices: ${DEVICE_NAMES.join(', ')})`);

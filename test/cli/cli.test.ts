@@ -65,7 +65,7 @@ test('a boot sector that halts with interrupts disabled exits 0', () => {
 });
 
 test('bad arguments print the usage and exit 2; --help everywhere; unloadable images exit 4', () => {
-  for (const args of [[], ['frobnicate'], ['run'], ['run', 'a', 'b'], ['run', 'x.elf', '--memory', 'lots'], ['run', 'x.elf', '--format', 'pe'], ['run', 'x.elf', '--bogus'], ['regs', 'x.elf', '--after', '1', '--at', '0x10'], ['run', 'x.elf', '--timeout'], ['run', 'examples/demo.elf', '--memory', '8G'], ['run', 'examples/demo.elf', '--processors', '0']]) {
+  for (const args of [[], ['frobnicate'], ['run'], ['run', 'a', 'b'], ['run', 'x.elf', '--memory', 'lots'], ['run', 'x.elf', '--format', 'pe'], ['run', 'x.elf', '--bogus'], ['regs', 'x.elf', '--after', '1', '--at', '0x10'], ['run', 'x.elf', '--timeout'], ['run', 'examples/demo.elf', '--memory', '2T'], ['run', 'examples/demo.elf', '--processors', '0']]) {
     const r = vpdbg(args);
     assert.equal(r.status, 2, `vpdbg ${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /usage: vpdbg/);
@@ -120,6 +120,7 @@ test('argument parser: forms, conversions and errors', () => {
   assert.deepEqual([...a.options], [['n', 16], ['f', true], ['s', 64 * 2 ** 20], ['c', 'y']]);
   assert.equal(parseSize('1G'), 2 ** 30);
   assert.equal(parseSize('128KiB'), 128 * 1024);
+  assert.equal(parseSize('1T'), 2 ** 40);
   assert.equal(parseSize('1.5G'), undefined);
   assert.equal(parseInteger('0x10_0000'), 0x100000);
   assert.equal(parseInteger('-1'), undefined);

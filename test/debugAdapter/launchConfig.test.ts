@@ -55,7 +55,7 @@ test('bad values name the field and what is allowed', () => {
   bad({ loadAddress: -1 }, 'loadAddress', /non-negative integer|between/);
   bad({ mode: 'smm' }, 'mode', /"real", "protected", "long"/);
   bad({ memory: '12X' }, 'memory', /size in bytes/);
-  bad({ memory: 1024 }, 'memory', /between 1M and 1T/);
+  bad({ memory: 1024 }, 'memory', /between 1M and 1023G/);
   bad({ processors: 0 }, 'processors', /1 to 64/);
   bad({ processors: 1.5 }, 'processors', /1 to 64/);
   bad({ stopOnEntry: 'yes' }, 'stopOnEntry', /true or false/);

@@ -236,7 +236,7 @@ test('CMOS RTC: BCD time that runs with virtual time, status registers, periodic
   const clock = new TestClock();
   let irq = false;
   const base = Date.UTC(2026, 10, 21, 23, 59, 58);
-  const rtc = new CmosRtc(clock, base, 128 * 2 ** 20, (l) => { irq = l; });
+  const rtc = new CmosRtc(clock, base, 128 * 2 ** 20, 0, (l) => { irq = l; });
   const rd = (r: number) => { rtc.ioWrite(0x70, 1, r); return rtc.ioRead(0x71); };
   assert.equal(rd(0x00), 0x58);
   assert.equal(rd(0x04), 0x23);

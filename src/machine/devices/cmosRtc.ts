@@ -18,16 +18,19 @@ export class CmosRtc implements Device {
   /** Guest writes to the time registers move the clock by this many ms. */
   private offsetMs = 0;
 
-  constructor(private readonly clock: Clock, private readonly baseMs: number, memoryBytes: number, private readonly irq8: IrqLine = () => {}) {
+  /** `lowBytes`: RAM below the 32-bit MMIO hole; `highBytes`: RAM from 4 GiB up (registers 0x5B-0x5D, as QEMU/SeaBIOS). */
+  constructor(private readonly clock: Clock, private readonly baseMs: number, lowBytes: number, highBytes: number, private readonly irq8: IrqLine = () => {}) {
     this.ram[0x0a] = 0x26; // 32.768 kHz time base, 1024 Hz periodic rate
     this.ram[0x0b] = 0x02; // 24-hour, BCD
     this.ram[0x0d] = 0x80; // valid RAM and time
     const kb = (n: number) => Math.floor(n / 1024);
     const w16 = (at: number, v: number) => { this.ram[at] = v & 0xff; this.ram[at + 1] = (v >> 8) & 0xff; };
     w16(0x15, 640);
-    const ext = Math.min(0xffff, Math.max(0, kb(memoryBytes) - 1024));
+    const ext = Math.min(0xffff, Math.max(0, kb(lowBytes) - 1024));
     w16(0x17, ext); w16(0x30, ext);
-    w16(0x34, Math.min(0xffff, Math.max(0, Math.floor((memoryBytes - 16 * 2 ** 20) / 65536))));
+    w16(0x34, Math.min(0xffff, Math.max(0, Math.floor((lowBytes - 16 * 2 ** 20) / 65536))));
+    const high = Math.floor(highBytes / 65536); // 24 bits of 64 KiB units
+    this.ram[0x5b] = high & 0xff; this.ram[0x5c] = (high >> 8) & 0xff; this.ram[0x5d] = (high >> 16) & 0xff;
   }
 
   private nowMs(): number { return this.baseMs + this.offsetMs + Math.floor(this.clock.now() / 1e6); }

@@ -5,6 +5,7 @@
 
 import type { SegmentValue, TableValue } from '../../emulator/vcpu';
 import { ImageError } from './imageError';
+import { describeRam, inRam, lowRamBytes, ramEnd } from '../ramLayout';
 
 export type StartMode = 'real' | 'protected' | 'long';
 export type ImageFormat = 'flat' | 'elf' | 'multiboot' | 'multiboot2';
@@ -49,7 +50,7 @@ export interface LoadOptions {
   entry?: number;
   /** Flat images: start mode (default real). */
   mode?: StartMode;
-  /** Bytes of guest RAM, mapped from GPA 0 (the loader checks everything fits). */
+  /** Bytes of guest RAM, laid out by ramRanges() (the loader checks everything fits). */
   memoryBytes: number;
   /** Multiboot command line (default: the file's base name, as GRUB and QEMU pass it). */
   commandLine?: string;
@@ -113,20 +114,27 @@ export function gdtBytes(): Uint8Array {
 }
 
 /**
- * Identity page tables at `base` with 2 MiB pages covering max(4 GiB, RAM) rounded up to
- * 1 GiB (the 4 GiB keep the local APIC page at 0xFEE00000 reachable). Layout: PML4, PDPT, PDs.
+ * Identity page tables at `base` covering the first 4 GiB (2 MiB pages, so the local APIC page
+ * at 0xFEE00000 and the rest of the MMIO hole are reachable) and every RAM byte above 4 GiB
+ * (1 GiB pages, CPUID PDPE1GB), up to `topBytes` rounded up to 1 GiB.
+ * Layout: PML4, one PDPT per 512 GiB, four PDs for the first 4 GiB.
  */
-export function identityPageTables(base: number, memoryBytes: number): Uint8Array {
-  const gib = 1 << 30;
-  const pds = Math.min(512, Math.max(4, Math.ceil(memoryBytes / gib)));
-  const out = new Uint8Array((2 + pds) * 4096);
+export function identityPageTables(base: number, topBytes: number): Uint8Array {
+  const gib = 2 ** 30;
+  const gibs = Math.max(4, Math.ceil(topBytes / gib));
+  const pdpts = Math.ceil(gibs / 512);
+  if (pdpts > 512) throw new RangeError(`identity paging cannot cover 0x${topBytes.toString(16)} (beyond 256 TiB)`);
+  const pdAt = 0x1000 + pdpts * 0x1000;
+  const out = new Uint8Array(pdAt + 4 * 0x1000);
   const v = new DataView(out.buffer);
-  v.setBigUint64(0, BigInt(base + 0x1000) | 3n, true); // PML4[0] -> PDPT
-  for (let i = 0; i < pds; i++) {
-    v.setBigUint64(0x1000 + i * 8, BigInt(base + 0x2000 + i * 0x1000) | 3n, true);
-    for (let j = 0; j < 512; j++) {
-      const pa = (BigInt(i) << 30n) | (BigInt(j) << 21n);
-      v.setBigUint64(0x2000 + i * 0x1000 + j * 8, pa | 0x83n, true); // present, writable, 2 MiB
+  for (let i = 0; i < pdpts; i++) v.setBigUint64(i * 8, BigInt(base + 0x1000 + i * 0x1000) | 3n, true); // PML4[i] -> PDPT i
+  for (let g = 0; g < gibs; g++) {
+    const pdpte = 0x1000 + g * 8; // PDPTs are contiguous, so GiB g is entry g of the run
+    if (g < 4) {
+      v.setBigUint64(pdpte, BigInt(base + pdAt + g * 0x1000) | 3n, true);
+      for (let j = 0; j < 512; j++) v.setBigUint64(pdAt + g * 0x1000 + j * 8, (BigInt(g) << 30n) | (BigInt(j) << 21n) | 0x83n, true); // present, writable, 2 MiB
+    } else {
+      v.setBigUint64(pdpte, (BigInt(g) << 30n) | 0x83n, true); // present, writable, 1 GiB
     }
   }
   return out;
@@ -144,8 +152,8 @@ export function validateSegments(file: string, segments: BootSegment[], memoryBy
   }
   for (let i = 0; i < sorted.length; i++) {
     const s = sorted[i];
-    if (s.gpa < 0 || s.gpa + s.memSize > memoryBytes) {
-      throw new ImageError(file, `${s.what} at ${hex(s.gpa)}-${hex(s.gpa + s.memSize)} is outside guest RAM (0-${hex(memoryBytes)}; use --memory)`);
+    if (s.gpa < 0 || !inRam(memoryBytes, s.gpa, s.memSize)) {
+      throw new ImageError(file, `${s.what} at ${hex(s.gpa)}-${hex(s.gpa + s.memSize)} is outside guest RAM (${describeRam(memoryBytes)}; use --memory)`);
     }
     const next = sorted[i + 1];
     if (next && next.gpa < s.gpa + s.memSize) {
@@ -156,7 +164,7 @@ export function validateSegments(file: string, segments: BootSegment[], memoryBy
 }
 
 export function checkEntry(file: string, entry: number, segments: BootSegment[], memoryBytes: number, requireInSegment: boolean): void {
-  if (entry < 0 || entry >= memoryBytes) throw new ImageError(file, `entry point ${hex(entry)} is outside guest RAM (0-${hex(memoryBytes)})`);
+  if (entry < 0 || !inRam(memoryBytes, entry, 1)) throw new ImageError(file, `entry point ${hex(entry)} is outside guest RAM (${describeRam(memoryBytes)})`);
   if (requireInSegment && !segments.some((s) => entry >= s.gpa && entry < s.gpa + s.memSize)) {
     throw new ImageError(file, `entry point ${hex(entry)} is outside every loaded segment`);
   }
@@ -164,16 +172,17 @@ export function checkEntry(file: string, entry: number, segments: BootSegment[],
 
 /**
  * Finds room for a loader-built structure: the lowest `align`-aligned address at or above
- * `from` where `size` bytes overlap no segment and fit in RAM.
+ * `from` where `size` bytes overlap no segment and lie below `limit` (the top of low RAM, so
+ * 32-bit code can reach them).
  */
-export function findFreeSpace(file: string, segments: BootSegment[], size: number, align: number, from: number, memoryBytes: number, what: string): number {
+export function findFreeSpace(file: string, segments: BootSegment[], size: number, align: number, from: number, limit: number, what: string): number {
   let at = Math.ceil(from / align) * align;
   const sorted = [...segments].sort((a, b) => a.gpa - b.gpa);
   for (const s of sorted) {
     if (at + size <= s.gpa) break;
     if (at < s.gpa + s.memSize) at = Math.ceil((s.gpa + s.memSize) / align) * align;
   }
-  if (at + size > memoryBytes) throw new ImageError(file, `no room in guest RAM for the ${what} (${size} bytes; use --memory)`);
+  if (at + size > limit) throw new ImageError(file, `no room in guest RAM for the ${what} (${size} bytes; use --memory)`);
   return at;
 }
 
@@ -191,15 +200,17 @@ export function entryState(file: string, mode: StartMode, entry: number, segment
     return realModeState(cs, entry - cs * 16);
   }
   const gdt = gdtBytes();
-  const gdtAt = findFreeSpace(file, segments, gdt.length, 16, STRUCTURES_FROM, memoryBytes, 'boot GDT');
+  const low = lowRamBytes(memoryBytes);
+  const gdtAt = findFreeSpace(file, segments, gdt.length, 16, STRUCTURES_FROM, low, 'boot GDT');
   segments.push({ gpa: gdtAt, data: gdt, memSize: gdt.length, what: 'boot GDT' });
   if (mode === 'protected') {
     if (entry > 0xffffffff) throw new ImageError(file, `entry point ${hex(entry)} is not reachable in 32-bit protected mode`);
     return protectedModeState(entry, gdtAt);
   }
-  const size = identityPageTables(0, memoryBytes).length;
-  const at = findFreeSpace(file, segments, size, 4096, STRUCTURES_FROM, memoryBytes, 'identity page tables');
-  const tables = identityPageTables(at, memoryBytes);
+  const top = ramEnd(memoryBytes);
+  const size = identityPageTables(0, top).length;
+  const at = findFreeSpace(file, segments, size, 4096, STRUCTURES_FROM, low, 'identity page tables');
+  const tables = identityPageTables(at, top);
   segments.push({ gpa: at, data: tables, memSize: tables.length, what: 'identity page tables' });
   return longModeState(BigInt(entry), gdtAt, at);
 }

@@ -5,6 +5,7 @@
 import { BootPlan, BootSegment, LoadOptions, checkEntry, entryState, findFreeSpace, validateSegments } from './bootPlan';
 import { ElfFile, PT_LOAD, parseElf } from './elf';
 import { ImageError } from './imageError';
+import { lowRamBytes } from '../ramLayout';
 
 const BOOT_STACK_BYTES = 0x10000;
 const hex = (n: number) => `0x${n.toString(16)}`;
@@ -46,7 +47,7 @@ export function loadElf(data: Uint8Array, file: string, options: LoadOptions): B
   const mode = elf.class === 64 ? 'long' : 'protected';
   const state = entryState(file, mode, entry, segments, options.memoryBytes);
   // A plain ELF entry (unlike multiboot) gets a stack, so a `_start` written in C can run.
-  const stackAt = findFreeSpace(file, segments, BOOT_STACK_BYTES, 4096, 0x1000, options.memoryBytes, 'boot stack');
+  const stackAt = findFreeSpace(file, segments, BOOT_STACK_BYTES, 4096, 0x1000, lowRamBytes(options.memoryBytes), 'boot stack');
   segments.push({ gpa: stackAt, data: new Uint8Array(0), memSize: BOOT_STACK_BYTES, what: 'boot stack' });
   state.gprs.rsp = BigInt(stackAt + BOOT_STACK_BYTES);
   validateSegments(file, segments, options.memoryBytes);

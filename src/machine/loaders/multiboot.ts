@@ -8,6 +8,7 @@ import { BootPlan, BootSegment, LoadOptions, checkEntry, entryState, findFreeSpa
 import { ByteReader, isElf, parseElf } from './elf';
 import { elfSegments, physicalEntry } from './elfImage';
 import { ImageError } from './imageError';
+import { lowRamBytes, ramRanges } from '../ramLayout';
 
 export const MULTIBOOT1_HEADER_MAGIC = 0x1badb002;
 export const MULTIBOOT1_BOOT_MAGIC = 0x2badb002;
@@ -101,12 +102,23 @@ const V2_INFO_PROVIDED = new Set([1, 2, 4, 6]);
 /** Tags whose absence is itself the answer: modules (3) — there are none. */
 const V2_INFO_ABSENT_OK = new Set([3]);
 
-/** The PC memory map reported to the kernel: conventional memory, the BIOS holes, then RAM above 1 MiB. */
+/**
+ * The PC memory map reported to the kernel: conventional memory, the BIOS holes, RAM from
+ * 1 MiB to the 32-bit MMIO hole, then RAM above 4 GiB (see ramLayout.ts).
+ */
 export function memoryMap(memoryBytes: number): { base: number; length: number; type: number }[] {
-  const map = [{ base: 0, length: Math.min(memoryBytes, 0x9fc00), type: 1 }];
-  if (memoryBytes > 0x9fc00) map.push({ base: 0x9fc00, length: 0x400, type: 2 }, { base: 0xf0000, length: 0x10000, type: 2 });
-  if (memoryBytes > 0x100000) map.push({ base: 0x100000, length: memoryBytes - 0x100000, type: 1 });
+  const [low, ...high] = ramRanges(memoryBytes);
+  const map = [{ base: 0, length: Math.min(low.size, 0x9fc00), type: 1 }];
+  if (low.size > 0x9fc00) map.push({ base: 0x9fc00, length: 0x400, type: 2 }, { base: 0xf0000, length: 0x10000, type: 2 });
+  if (low.size > 0x100000) map.push({ base: 0x100000, length: low.size - 0x100000, type: 1 });
+  for (const r of high) map.push({ base: r.base, length: r.size, type: 1 });
   return map;
+}
+
+/** mem_lower and mem_upper in KiB: conventional memory, and RAM from 1 MiB to the first hole. */
+function basicMemory(memoryBytes: number): [number, number] {
+  const low = lowRamBytes(memoryBytes);
+  return [Math.min(low, 0x9fc00) >>> 10, Math.max(0, low - 0x100000) >>> 10];
 }
 
 function cstr(s: string): Uint8Array { return Buffer.from(s + '\0', 'latin1'); }
@@ -120,8 +132,9 @@ export function multibootInfoV1(at: number, memoryBytes: number, commandLine: st
   const mmapAt = fixed, cmdAt = mmapAt + map.length * 24, nameAt = cmdAt + cmd.length;
   // flags: mem_* (0), cmdline (2), mods (3, zero modules), mmap (6), boot_loader_name (9)
   v.setUint32(0, (1 << 0) | (1 << 2) | (1 << 3) | (1 << 6) | (1 << 9), true);
-  v.setUint32(4, Math.min(memoryBytes, 0x9fc00) >>> 10, true);
-  v.setUint32(8, Math.max(0, Math.min(memoryBytes, 0x100000000) - 0x100000) >>> 10, true);
+  const [lower, upper] = basicMemory(memoryBytes);
+  v.setUint32(4, lower, true);
+  v.setUint32(8, upper, true);
   v.setUint32(16, at + cmdAt, true);
   v.setUint32(20, 0, true);
   v.setUint32(24, at + fixed, true);
@@ -153,8 +166,9 @@ export function multibootInfoV2(memoryBytes: number, commandLine: string): Uint8
   tag(1, cstr(commandLine));
   tag(2, cstr(BOOT_LOADER_NAME));
   const mem = new DataView(new ArrayBuffer(8));
-  mem.setUint32(0, Math.min(memoryBytes, 0x9fc00) >>> 10, true);
-  mem.setUint32(4, Math.max(0, Math.min(memoryBytes, 0x100000000) - 0x100000) >>> 10, true);
+  const [lower, upper] = basicMemory(memoryBytes);
+  mem.setUint32(0, lower, true);
+  mem.setUint32(4, upper, true);
   tag(4, new Uint8Array(mem.buffer));
   const map = memoryMap(memoryBytes);
   const mm = new DataView(new ArrayBuffer(8 + map.length * 24));
@@ -216,7 +230,7 @@ export function loadMultiboot(data: Uint8Array, file: string, options: LoadOptio
   const state = entryState(file, 'protected', entry, segments, mem);
   const commandLine = options.commandLine ?? basename(file);
   const infoSize = h.version === 1 ? multibootInfoV1(0, mem, commandLine).length : multibootInfoV2(mem, commandLine).length;
-  const infoAt = findFreeSpace(file, segments, infoSize, 8, 0x1000, Math.min(mem, 0x100000000), 'multiboot information structure');
+  const infoAt = findFreeSpace(file, segments, infoSize, 8, 0x1000, lowRamBytes(mem), 'multiboot information structure');
   const info = h.version === 1 ? multibootInfoV1(infoAt, mem, commandLine) : multibootInfoV2(mem, commandLine);
   segments.push({ gpa: infoAt, data: info, memSize: info.length, what: 'multiboot information structure' });
   validateSegments(file, segments, mem);
