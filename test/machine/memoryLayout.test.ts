@@ -155,4 +155,5 @@ test('loaders place images in either RAM range and refuse the hole', () => {
   assert.throws(() => loadImageBytes(code, 'img', { memoryBytes: G64, mode: 'long', load: 0xd0000000 }),
     /flat image at 0xd0000000-0xd0000010 is outside guest RAM \(0x0-0xc0000000 and 0x100000000-0x1040000000; use --memory\)/);
   assert.throws(() => loadImageBytes(code, 'img', { memoryBytes: G64, mode: 'long', load: 0xbffffff8 }), /outside guest RAM/, 'no straddling the end of low RAM');
+  assert.throws(() => loadImageBytes(code, 'img', { memoryBytes: G64, mode: 'protected', load: 0x800000000, entry: 0x100000 }), /flat image at 0x800000000 is above 4 GiB, out of reach of a kernel entered in 32-bit protected mode/);
 });

@@ -205,6 +205,8 @@ export function entryState(file: string, mode: StartMode, entry: number, segment
   segments.push({ gpa: gdtAt, data: gdt, memSize: gdt.length, what: 'boot GDT' });
   if (mode === 'protected') {
     if (entry > 0xffffffff) throw new ImageError(file, `entry point ${hex(entry)} is not reachable in 32-bit protected mode`);
+    const high = segments.find((s) => s.gpa + s.memSize > 2 ** 32);
+    if (high) throw new ImageError(file, `${high.what} at ${hex(high.gpa)} is above 4 GiB, out of reach of a kernel entered in 32-bit protected mode`);
     return protectedModeState(entry, gdtAt);
   }
   const top = ramEnd(memoryBytes);
