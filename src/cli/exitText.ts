@@ -2,7 +2,7 @@
 // decoded context when a run ends abnormally. The one-line form is the debugger's.
 import type { RunVpExitContext } from '../partition/exitContext';
 import { WhvRunVpExitReason as X } from '../partition/hvdef';
-import { describeExit, exitToPlain } from '../debugAdapter/exitFilters';
+import { describeExit, exitToPlain } from '../partition/exitDescription';
 
 /** `[vp0 @1234] X64IoPortAccess: IN 0x3FD (1 byte) → com1 = 0x60`: the exit, who handled it, what a read got. */
 export function traceLine(vp: number, instructions: number, exit: RunVpExitContext, device: string | undefined, result?: bigint | 'gp'): string {

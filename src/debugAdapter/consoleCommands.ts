@@ -4,7 +4,7 @@
 import { HvRegisterName } from '../partition/hvdef';
 import { EvalAccessor, evaluateExpression } from './expression/evaluate';
 import { ExpressionError } from './expression/parser';
-import { EXCEPTION_NAMES, hex } from './exitFilters';
+import { EXCEPTION_NAMES, hex } from '../partition/exitDescription';
 import type { VpTarget } from './target';
 import { RegisterCache } from './guestAccessor';
 import { readSlice } from './registers';

@@ -2,7 +2,7 @@
 // Exit Context scope, built from one RegisterCache per stop.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { getField, summarizeBits } from './bitfields';
-import { exitToPlain } from './exitFilters';
+import { exitToPlain } from '../partition/exitDescription';
 import { formatValue, addressRef } from './format';
 import type { RegisterCache } from './guestAccessor';
 import { codesOf, REGISTER_GROUPS, RegisterGroup, RegisterSlice } from './registers';

@@ -9,3 +9,4 @@ export { REGISTER_TABLE, registerRow, type RegisterRow, type RegisterGroup } fro
 export { whvSegment, type WhvSegmentRegister } from './segment';
 export { HYPERCALL_PAGE_CODE, type CpuidResult } from './synthetic';
 export * from './interceptMessage';
+export * from './exitDescription';

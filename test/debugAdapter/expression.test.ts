@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EvalAccessor, evaluateExpression, resolveLValue } from '../../src/debugAdapter/expression/evaluate';
 import { ExpressionError, parseExpression } from '../../src/debugAdapter/expression/parser';
-import { exitAccessor, exitStops, describeExit } from '../../src/debugAdapter/exitFilters';
+import { exitAccessor, exitStops } from '../../src/debugAdapter/exitFilters';
+import { describeExit } from '../../src/partition/exitDescription';
 
 const regs: Record<string, bigint> = { rax: 0x1122334455667788n, rbp: 0x2000n, 'rflags.zf': 1n, 'cs.base': 0x10000n };
 const mem = new Map<bigint, number>();
