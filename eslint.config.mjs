@@ -9,7 +9,7 @@ const forbidden = {
   partition: ['machine', 'debugAdapter', 'cli', 'languageServer', 'extension'],
   machine: ['debugAdapter', 'cli', 'languageServer', 'extension'],
   debugAdapter: ['cli', 'languageServer', 'extension'],
-  cli: ['languageServer', 'extension'],
+  cli: ['debugAdapter', 'languageServer', 'extension'],
   languageServer: ['debugAdapter', 'cli', 'extension', 'partition', 'machine'],
   extension: ['cli'],
 };
