@@ -848,6 +848,9 @@ export class Cpu implements VirtualCpu, MemoryListener {
     this.stopAt = this.icount + Math.max(0, Math.floor(maxInstructions));
     if (this.mem !== undefined && this.exitInsn === null) this.mmioDone.length = 0;
     this.exitInsn = null;
+    // Faults retire nothing, so a handler that faults at once (forever) must use up the budget
+    // too, or run() never returns (found by test/reliability/cpuFuzz.ts).
+    let deliveries = 0;
     for (;;) {
       try {
         return this.runInner();
@@ -857,6 +860,7 @@ export class Cpu implements VirtualCpu, MemoryListener {
           // Delivery itself may exit (UnsupportedFeature, MemoryAccess on the IDT/stack).
           try {
             if (this.handleFault()) return this.exitReason;
+            if (++deliveries >= maxInstructions) { this.exitReason = CpuExitReason.BudgetExhausted; return this.exitReason; }
             continue;
           } catch (e2) { thrown = e2; }
         }

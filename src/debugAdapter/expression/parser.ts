@@ -38,6 +38,13 @@ function isNameStart(c: string): boolean { return /[A-Za-z_$@]/.test(c); }
 function isNameChar(c: string): boolean { return /[A-Za-z0-9_$@.]/.test(c); }
 
 function parseNumber(text: string, offset: number): bigint {
+  const v = parseDigits(text, offset);
+  // Values are 64-bit: a wider literal is an error, not a silently huge value (found by test/reliability/expressionFuzz.ts).
+  if (v >= 1n << 64n) throw new ExpressionError(`number '${text}' does not fit in 64 bits`, offset);
+  return v;
+}
+
+function parseDigits(text: string, offset: number): bigint {
   let t = text.replace(/_/g, '');
   try {
     if (/^0[xX][0-9a-fA-F]+$/.test(t) || /^0[bB][01]+$/.test(t) || /^0[oO][0-7]+$/.test(t)) return BigInt(t.toLowerCase());
@@ -189,7 +196,7 @@ class Parser {
     if (t.type === 'op' && t.text === '[') { this.pos--; return this.memory(8); }
     if (t.type === 'name') {
       const lower = t.text.toLowerCase();
-      const size = MEMORY_SIZES[lower];
+      const size = Object.hasOwn(MEMORY_SIZES, lower) ? MEMORY_SIZES[lower] : undefined; // not __proto__ (expressionFuzz)
       if (size !== undefined && (this.isOp('[') || this.peek().type === 'name')) {
         if (this.peek().type === 'name' && this.peek().text.toLowerCase() === 'ptr') this.next();
         return this.memory(size);
