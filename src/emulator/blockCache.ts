@@ -9,6 +9,7 @@ import type { Insn } from './insn';
 import type { GuestPage } from './physicalMemory';
 import { decode, NEED_MORE } from './decoder';
 import { FAULT, EXIT } from './exceptions';
+import type { JitFn } from './jit/translator';
 
 const MAX_BLOCK = 64;
 
@@ -22,6 +23,11 @@ export class Block {
     /** A debugger breakpoint is set on the first instruction. */
     readonly bpAtStart: boolean,
   ) {}
+
+  /** Executions so far (the translation trigger). */
+  hits = 0;
+  /** Translated form (jit/translator.ts); dropped with the block when its page's code is invalidated. */
+  jit: JitFn | null = null;
 }
 
 export function buildBlock(c: Cpu, page: GuestPage, lo: number, hi: number): Block {

@@ -16,6 +16,7 @@ import { Lf, getFlags, IF, TF, RF, VM, AC, materialize } from './flags';
 import { Access, walk, CR0_PE, CR0_PG, CR4_PAE, EFER_LMA, EFER_LME, EFER_NXE, CR4_PGE } from './paging';
 import type { Insn } from './insn';
 import { Block, buildBlock } from './blockCache';
+import { translate } from './jit/translator';
 import { deliverEvent, DeliveryOutcome } from './interrupts';
 import { MsrFile } from './msr';
 import { cpuidDefault, RESET_SIGNATURE } from './cpuidModel';
@@ -147,12 +148,12 @@ export class Cpu implements VirtualCpu, MemoryListener {
   readonly walkPath = new Float64Array(16);
 
   // ---- Soft TLB: direct-mapped, per access kind. Tags are linear page numbers (lo >>> 12) plus the high half. ----
-  private readonly rTag = new Int32Array(TLB_SIZE).fill(-1);
-  private readonly rTagHi = new Int32Array(TLB_SIZE);
-  private readonly rPage: Uint8Array[] = new Array(TLB_SIZE).fill(EMPTY_BYTES);
-  private readonly wTag = new Int32Array(TLB_SIZE).fill(-1);
-  private readonly wTagHi = new Int32Array(TLB_SIZE);
-  private readonly wPage: Uint8Array[] = new Array(TLB_SIZE).fill(EMPTY_BYTES);
+  readonly rTag = new Int32Array(TLB_SIZE).fill(-1);
+  readonly rTagHi = new Int32Array(TLB_SIZE);
+  readonly rPage: Uint8Array[] = new Array(TLB_SIZE).fill(EMPTY_BYTES);
+  readonly wTag = new Int32Array(TLB_SIZE).fill(-1);
+  readonly wTagHi = new Int32Array(TLB_SIZE);
+  readonly wPage: Uint8Array[] = new Array(TLB_SIZE).fill(EMPTY_BYTES);
   private readonly xTag = new Int32Array(TLB_SIZE).fill(-1);
   private readonly xTagHi = new Int32Array(TLB_SIZE);
   private readonly xPage: GuestPage[];
@@ -843,6 +844,8 @@ export class Cpu implements VirtualCpu, MemoryListener {
 
   /** The instruction being executed (for exits raised from deep helpers). */
   curInsn: Insn | null = null;
+  /** Executions of a 64-bit block before it is translated to JavaScript (jit/translator.ts); -1 disables translation. */
+  jitThreshold = 16;
 
   run(maxInstructions: number): CpuExitReason {
     this.stopAt = this.icount + Math.max(0, Math.floor(maxInstructions));
@@ -906,6 +909,15 @@ export class Cpu implements VirtualCpu, MemoryListener {
       if (this.slowStep) { this.stepSlow(b.insns[0]); continue; }
       this.breakLoop = false;
       const insns = b.insns;
+      if (b.mode === 2 && this.jitThreshold >= 0) {
+        // Hot 64-bit blocks run as translated JavaScript when the whole block fits the budget.
+        if (b.jit === null && ++b.hits > this.jitThreshold) b.jit = translate(b);
+        if (b.jit !== null && this.stopAt - this.icount >= insns.length && this.icount !== this.shadowUntil) {
+          b.jit(this, insns, this.stopAt);
+          if (this.watchHit) { this.watchHit = false; this.exitReason = CpuExitReason.Watchpoint; this.exitInsn = null; return CpuExitReason.Watchpoint; }
+          continue;
+        }
+      }
       // Under an interrupt shadow with interrupts to deliver, retire one instruction and look again.
       const n = this.icount === this.shadowUntil && (this.intSource !== undefined || this.interruptWindowExiting) ? 1 : insns.length;
       const ipMask = this.codeMode === 0 ? 0xffff : -1;

@@ -1,0 +1,704 @@
+// Block translator: turns a decoded 64-bit-mode block into JavaScript source compiled once
+// with `new Function`, so V8 optimizes the guest block as straight-line code.
+//
+// Contract of a translated block (see Cpu.runInner): it is entered with RIP at the block's
+// start, RF/TF/DR7 breakpoints off, at least `insns.length` instructions of budget left and
+// breakLoop clear. It leaves RIP, the instruction count and the lazy flags exactly as the
+// interpreter would after the same instructions, and it stops early after any instruction
+// whose slow path (TLB miss, MMIO, watchpoint, write to a code page) or generic handler set
+// breakLoop. Common instructions are specialised inline (register file access, soft-TLB
+// fast paths, lazy flags kept in JS locals and written to the CPU only where something can
+// observe them); everything else calls the interpreter's handler, so correctness never
+// depends on what is specialised.
+//
+// Precise state: before anything that can fault or exit (a TLB-miss slow path, a canonical
+// check, a generic handler) the generated code stores RIP, next RIP, the current Insn, the
+// instruction count and the pending flags, so a FAULT/EXIT thrown from there unwinds with
+// exactly the interpreter's state. The fast paths store nothing.
+
+import type { Cpu } from '../cpu';
+import type { Insn } from '../insn';
+import { Lf, cond, getCF, materialize, CF, OF } from '../flags';
+import { aluRmReg, aluRegRm, aluRmImm, incDec } from '../alu';
+import { movRmReg, movRegRm, movRmImm, movx, lea, nop, pushReg, popReg, pushImm } from '../dataMove';
+import { shiftRmImm, shiftRm1 } from '../shifts';
+import { imulRegRm, imulRegRmImm } from '../muldiv';
+import { jmpRel, jcc, callRel, retNear } from '../control';
+import { muls64, PROD } from '../operands';
+
+/** A compiled block: runs from the block start; returns nothing (state is in the CPU). */
+export type JitFn = (c: Cpu, insns: Insn[], stopAt: number) => void;
+
+/** What a translator needs of a block. */
+export interface TranslatableBlock { readonly insns: Insn[]; readonly linLo: number; readonly linHi: number; readonly bpAtStart: boolean }
+
+const MASK = [0, 0xff, 0xffff, 0, -1, 0, 0, 0, -1];
+const VEC_SS = 12, VEC_GP = 13;
+
+/** Helpers the generated code closes over. */
+const helpers = {
+  cond, getCF, muls64, PROD,
+  /** ROL/ROR flag update: only CF and OF change. */
+  setCfOf(c: Cpu, cf: number, of: number): void {
+    materialize(c);
+    c.flags = (c.flags & ~(CF | OF)) | cf | (of ? OF : 0);
+  },
+};
+
+/** Flag state produced by an instruction, held in JS locals named after it. */
+interface Writer { kind: Lf; size: number; k: number }
+
+/** Static knowledge about where the current arithmetic flags are. */
+type Pend =
+  | { t: 'cpu' } // the CPU's lf* fields / flags hold them
+  | { t: 'w'; w: Writer } // locals of writer w hold them
+  | { t: 'carried'; w: Writer } // loop head: locals of w if `carried`, else the CPU
+  | { t: 'dead' }; // nobody observes them before the next full write
+
+const isCanonical = (hi: number): boolean => ((hi << 16) >> 16) === hi;
+
+/** Translates a block of 64-bit code. */
+export function translate(b: TranslatableBlock): JitFn {
+  return new BlockCompiler(b).compile();
+}
+
+/** The JavaScript a block translates to (for inspection and tests). */
+export function translationSource(b: TranslatableBlock): string {
+  const bc = new BlockCompiler(b);
+  bc.compile();
+  return bc.source;
+}
+
+class BlockCompiler {
+  private readonly insns: Insn[];
+  private readonly n: number;
+  /** Offsets of each instruction from the block start (n + 1 entries). */
+  private readonly off: number[] = [];
+  private pend: Pend = { t: 'cpu' };
+  private readonly decls = new Set<string>();
+  private needed: boolean[] = [];
+  private loop = false;
+  /** Generated source (kept for debugging). */
+  source = '';
+
+  constructor(private readonly b: TranslatableBlock) {
+    this.insns = b.insns;
+    this.n = b.insns.length;
+    let o = 0;
+    for (const d of b.insns) { this.off.push(o); o += d.len; }
+    this.off.push(o);
+  }
+
+  // ---- addresses of instruction boundaries (constant: the block's linear address is its RIP in 64-bit mode) ----
+  private ripAt(j: number): [number, number] {
+    const s = (this.b.linLo >>> 0) + this.off[j];
+    return [s | 0, (this.b.linHi + (s > 0xffffffff ? 1 : 0)) | 0];
+  }
+
+  private target(k: number): [number, number] | null {
+    const d = this.insns[k];
+    const [nl, nh] = this.ripAt(k + 1);
+    const s = (nl >>> 0) + d.imm;
+    const hi = (nh + (s > 0xffffffff ? 1 : s < 0 ? -1 : 0)) | 0;
+    if (!isCanonical(hi)) return null;
+    return [s | 0, hi];
+  }
+
+  // ---- flag bookkeeping ----
+  private flagLocals(k: number): void {
+    for (const x of ['a', 'ah', 'b', 'bh', 'r', 'rh', 'cf', 'of']) this.decls.add(`f${k}${x}`);
+  }
+
+  private commitOf(w: Writer): string {
+    const p = `f${w.k}`;
+    switch (w.kind) {
+      case Lf.Logic: return `c.lfOp=${Lf.Logic};c.lfSize=${w.size};c.lfRes=${p}r;c.lfResHi=${p}rh;`;
+      case Lf.Res: return `c.lfOp=${Lf.Res};c.lfSize=${w.size};c.lfRes=${p}r;c.lfResHi=${p}rh;c.lfCf=${p}cf;c.lfOf=${p}of;`;
+      default: return `c.lfOp=${w.kind};c.lfSize=${w.size};c.lfA=${p}a;c.lfAHi=${p}ah;c.lfB=${p}b;c.lfBHi=${p}bh;c.lfRes=${p}r;c.lfResHi=${p}rh;c.lfCf=${p}cf;`;
+    }
+  }
+
+  private commit(): string {
+    const p = this.pend;
+    if (p.t === 'w') return this.commitOf(p.w);
+    if (p.t === 'carried') return `if(carried){${this.commitOf(p.w)}}`;
+    return '';
+  }
+
+  /** Code storing the precise pre-instruction state of instruction k (before anything that can fault). */
+  private sync(k: number): string {
+    const [rl, rhv] = this.ripAt(k), [nl, nh] = this.ripAt(k + 1);
+    return `/*WB*/c.ripLo=${rl};c.ripHi=${rhv};c.nextLo=${nl};c.nextHi=${nh};c.curInsn=I[${k}];c.icount=ic+${k};${this.commit()}`;
+  }
+
+  /** Code leaving the block after j retired instructions, at the static RIP of instruction j. */
+  private exitAt(j: number): string {
+    const [rl, rhv] = this.ripAt(j);
+    return `${this.commit()}/*WB*/c.ripLo=${rl};c.ripHi=${rhv};c.icount=ic+${j};return;`;
+  }
+
+  /** [statements, expression] for condition `cc` from the pending flags (commits and asks the interpreter when unknown). */
+  private condExpr(cc: number): [string, string] {
+    const p = this.pend;
+    const e = p.t === 'w' ? condFromWriter(p.w, cc) : null;
+    if (e !== null) return ['', `(${e})`];
+    return [this.commit(), `(H.cond(c,${cc}))`];
+  }
+
+  /** [statements, expression] for CF of the pending flags as 0/1. */
+  private cfExpr(): [string, string] {
+    const p = this.pend;
+    if (p.t === 'w') {
+      const f = `f${p.w.k}`, s = p.w.size;
+      switch (p.w.kind) {
+        case Lf.Logic: return ['', '0'];
+        case Lf.Sub: return ['', `(${ltu(s, `${f}a`, `${f}ah`, `${f}b`, `${f}bh`)}?1:0)`];
+        case Lf.Add: return ['', `(${ltu(s, `${f}r`, `${f}rh`, `${f}a`, `${f}ah`)}?1:0)`];
+        case Lf.Res: case Lf.Inc: case Lf.Dec: return ['', `${f}cf`];
+      }
+    }
+    return [this.commit(), 'H.getCF(c)'];
+  }
+
+  // ---- classification ----
+  /** Specialised kind of instruction k, or null for the generic handler path. */
+  private kindOf(k: number): string | null {
+    const d = this.insns[k], fn = d.fn, s = d.os;
+    // 64-bit addressing only (67h-prefixed 32-bit addressing takes the generic path).
+    const memOk = d.mod === 3 || d.as === 8;
+    if (d.lock) return null;
+    if (fn === aluRmReg || fn === aluRmImm || fn === aluRegRm) {
+      if (d.op === 2 || d.op === 3) return null;
+      return memOk ? 'alu' : null;
+    }
+    if (fn === incDec) return memOk ? 'incdec' : null;
+    if (fn === movRmReg || fn === movRegRm || fn === movRmImm) return memOk ? 'mov' : null;
+    if (fn === movx) return memOk ? 'movx' : null;
+    if (fn === lea) return d.mod !== 3 && (d.as === 8 || d.as === 4) && s >= 4 ? 'lea' : null;
+    if (fn === nop) return 'nop';
+    if ((fn === shiftRmImm || fn === shiftRm1) && d.mod === 3 && (s === 4 || s === 8) && d.op !== 2 && d.op !== 3) {
+      const count = (fn === shiftRm1 ? 1 : d.imm) & (s === 8 ? 63 : 31);
+      return count === 0 ? null : 'shift';
+    }
+    if ((fn === imulRegRm || fn === imulRegRmImm) && (s === 4 || s === 8)) return memOk ? 'imul' : null;
+    if ((fn === pushReg || fn === pushImm) && s === 8) return 'push';
+    if (fn === popReg && s === 8) return 'pop';
+    if (fn === jmpRel || fn === jcc || fn === callRel) {
+      if (s !== 8 || this.target(k) === null) return null;
+      return fn === jmpRel ? 'jmp' : fn === jcc ? 'jcc' : 'call';
+    }
+    if (fn === retNear && s === 8 && d.imm === 0) return 'ret';
+    return null;
+  }
+
+  /** Flag effect of instruction k: 'full', 'partial' (ROL/ROR, INC/DEC) or 'none'; whether it reads flags or can exit. */
+  private effects(k: number, kind: string | null): { w: 'full' | 'partial' | 'none'; reads: boolean; exits: boolean } {
+    const d = this.insns[k];
+    const mem = d.mod !== 3 && kind !== 'lea' && kind !== 'nop';
+    switch (kind) {
+      case 'alu': case 'imul': return { w: 'full', reads: false, exits: mem };
+      case 'incdec': return { w: 'partial', reads: false, exits: mem };
+      case 'shift': return { w: d.op <= 1 ? 'partial' : 'full', reads: false, exits: false };
+      case 'mov': case 'movx': return { w: 'none', reads: false, exits: mem };
+      case 'lea': case 'nop': case 'jmp': return { w: 'none', reads: false, exits: false };
+      case 'jcc': return { w: 'none', reads: true, exits: false };
+      case 'push': case 'pop': case 'call': case 'ret': return { w: 'none', reads: false, exits: true };
+      default: return { w: 'none', reads: true, exits: true };
+    }
+  }
+
+  compile(): JitFn {
+    const n = this.n;
+    const kinds = this.insns.map((_, k) => this.kindOf(k));
+    // Backward liveness: does anything observe the flags instruction k writes?
+    let live = true;
+    this.needed = new Array<boolean>(n).fill(true);
+    for (let k = n - 1; k >= 0; k--) {
+      const e = this.effects(k, kinds[k]);
+      if (e.w === 'full') { this.needed[k] = live; live = false; } else if (e.w === 'partial') this.needed[k] = live;
+      if (e.reads || e.exits) live = true;
+    }
+    const last = n - 1;
+    const lastKind = kinds[last];
+    let selfLoop = false;
+    if ((lastKind === 'jcc' || lastKind === 'jmp') && !this.b.bpAtStart) {
+      const t = this.target(last)!;
+      selfLoop = t[0] === this.b.linLo && t[1] === this.b.linHi;
+    }
+    this.loop = selfLoop;
+    const emitAll = (init: Pend): string => {
+      this.pend = init;
+      let body = '';
+      for (let k = 0; k < n; k++) body += this.emit(k, kinds[k]);
+      // A block cut short (size limit, page end, breakpoint) falls through to its next instruction.
+      if (!selfLoop) body += this.exitAt(n);
+      return body;
+    };
+    let body = emitAll({ t: 'cpu' });
+    // Later iterations of a self-loop start with the flags in the locals of the body's last writer.
+    const endPend = this.pend;
+    if (selfLoop && endPend.t === 'w') body = emitAll({ t: 'carried', w: endPend.w });
+    // Guest registers the specialised code touches live in JS locals x<i>/y<i> (low/high
+    // halves): loaded at entry, written back before anything that can observe them (cold
+    // paths, generic handlers, exits), reloaded after a generic handler.
+    const used = new Set<number>(), dirty = new Set<number>();
+    for (const m of body.matchAll(/\br(h?)\[(\d+)\](=(?!=))?/g)) { used.add(Number(m[2])); if (m[3]) dirty.add(Number(m[2])); }
+    body = body.replace(/\br\[(\d+)\]/g, 'x$1').replace(/\brh\[(\d+)\]/g, 'y$1');
+    const wb = [...dirty].map((i) => `GR[${i}]=x${i};GRH[${i}]=y${i};`).join('');
+    const rl = [...used].map((i) => `x${i}=GR[${i}];y${i}=GRH[${i}];`).join('');
+    body = body.replaceAll('/*WB*/', wb).replaceAll('/*RL*/', rl);
+    let src = 'let ic=c.icount;let carried=false;\n';
+    if (this.decls.size) src += `let ${[...this.decls].map((x) => `${x}=0`).join(',')};\n`;
+    src += 'const GR=c.r,GRH=c.rh,rT=c.rTag,rTH=c.rTagHi,rP=c.rPage,wT=c.wTag,wTH=c.wTagHi,wP=c.wPage;\n';
+    if (used.size) src += `let ${[...used].map((i) => `x${i}=GR[${i}],y${i}=GRH[${i}]`).join(',')};\n`;
+    if (selfLoop) src += 'const loopOk=(c.flags&512)===0||(c.intSource===undefined&&!c.interruptWindowExiting);\n';
+    src += selfLoop ? `for(;;){\n${body}}\n` : body;
+    this.source = src;
+    const factory = new Function('H', `return function jitBlock(c,I,stopAt){\n${src}}`) as (h: typeof helpers) => JitFn;
+    return factory(helpers);
+  }
+
+  // ---- register operands ----
+  private rdReg(i: number, s: number): [string, string] {
+    switch (s) {
+      case 8: return [`r[${i}]`, `rh[${i}]`];
+      case 4: return [`r[${i}]`, '0'];
+      case 2: return [`(r[${i}]&65535)`, '0'];
+      default: return i < 16 ? [`(r[${i}]&255)`, '0'] : [`((r[${i - 16}]>>8)&255)`, '0'];
+    }
+  }
+
+  private wrReg(i: number, s: number, lo: string, hi: string): string {
+    switch (s) {
+      case 8: return `r[${i}]=${lo};rh[${i}]=${hi};`;
+      case 4: return `r[${i}]=${lo};rh[${i}]=0;`;
+      case 2: return `r[${i}]=(r[${i}]&-65536)|(${lo}&65535);`;
+      default: return i < 16 ? `r[${i}]=(r[${i}]&-256)|(${lo}&255);` : `r[${i - 16}]=(r[${i - 16}]&-65281)|((${lo}&255)<<8);`;
+    }
+  }
+
+  // ---- memory operands ----
+  /** Declares al{k}/ah{k} = linear address of instruction k's memory operand (64-bit addressing), with the canonical check. */
+  private addr(k: number): string {
+    const d = this.insns[k];
+    let code = '';
+    let lo: string, hi: string;
+    if (d.ripRel) {
+      const [nl, nh] = this.ripAt(k + 1);
+      const s = (nl >>> 0) + (d.disp >>> 0);
+      lo = String(s | 0); hi = String((nh + d.dispHi + (s > 0xffffffff ? 1 : 0)) | 0);
+    } else if (d.base >= 0) {
+      if (d.disp === 0 && d.dispHi === 0) { lo = `r[${d.base}]`; hi = `rh[${d.base}]`; } else {
+        code += `const t${k}=(r[${d.base}]>>>0)+${d.disp >>> 0};`;
+        lo = `(t${k}|0)`; hi = `((rh[${d.base}]+${d.dispHi}+(t${k}>4294967295?1:0))|0)`;
+      }
+    } else { lo = String(d.disp); hi = String(d.dispHi); }
+    if (d.index >= 0) {
+      const x = d.index, sc = d.scale;
+      const xl = sc ? `(r[${x}]<<${sc})` : `r[${x}]`;
+      const xh = sc ? `((rh[${x}]<<${sc})|(r[${x}]>>>${32 - sc}))` : `rh[${x}]`;
+      code += `const u${k}=(${lo}>>>0)+(${xl}>>>0);`;
+      lo = `(u${k}|0)`; hi = `((${hi}+${xh}+(u${k}>4294967295?1:0))|0)`;
+    }
+    if (d.seg >= 4) {
+      code += `const g${k}=(${lo}>>>0)+(c.segBaseLo[${d.seg}]>>>0);`;
+      lo = `(g${k}|0)`; hi = `((${hi}+c.segBaseHi[${d.seg}]+(g${k}>4294967295?1:0))|0)`;
+    }
+    code += `const al${k}=${lo},ah${k}=${hi};`;
+    code += `if(((ah${k}<<16)>>16)!==ah${k}){${this.sync(k)}c.raise(${d.seg === 2 ? VEC_SS : VEC_GP},0);}`;
+    return code;
+  }
+
+  /** Reads `s` bytes at (al, ah) into locals v, vh (declared by the caller's names). */
+  private read(k: number, s: number, al: string, ah: string, v: string, vh: string): string {
+    const o = `o${v}`, p = `p${v}`, pn = `pn${v}`, ti = `ti${v}`;
+    let fast: string;
+    if (s === 1) fast = `${v}=${p}[${o}];`;
+    else if (s === 2) fast = `${v}=${p}[${o}]|(${p}[${o}+1]<<8);`;
+    else fast = `${v}=${p}[${o}]|(${p}[${o}+1]<<8)|(${p}[${o}+2]<<16)|(${p}[${o}+3]<<24);`;
+    if (s === 8) fast += `${vh}=${p}[${o}+4]|(${p}[${o}+5]<<8)|(${p}[${o}+6]<<16)|(${p}[${o}+7]<<24);`;
+    const slow = `${this.sync(k)}${v}=c.readN(${al},${ah},${s});${s === 8 ? `${vh}=c.hi;` : ''}`;
+    return `let ${v}=0,${vh}=0;{const ${pn}=${al}>>>12,${ti}=${pn}&1023,${o}=${al}&4095;` +
+      `if(rT[${ti}]===${pn}&&rTH[${ti}]===${ah}&&${o}<=${4096 - s}){const ${p}=rP[${ti}];${fast}}else{${slow}}}`;
+  }
+
+  private write(k: number, s: number, al: string, ah: string, v: string, vh: string): string {
+    const o = `wo${k}`, p = `wp${k}`, pn = `wn${k}`, ti = `wi${k}`;
+    let fast = `${p}[${o}]=${v};`;
+    if (s >= 2) fast += `${p}[${o}+1]=${v}>>8;`;
+    if (s >= 4) fast += `${p}[${o}+2]=${v}>>16;${p}[${o}+3]=${v}>>24;`;
+    if (s === 8) fast += `${p}[${o}+4]=${vh};${p}[${o}+5]=${vh}>>8;${p}[${o}+6]=${vh}>>16;${p}[${o}+7]=${vh}>>24;`;
+    const slow = `${this.sync(k)}c.writeN(${al},${ah},${s},${v},${vh});`;
+    return `{const ${pn}=${al}>>>12,${ti}=${pn}&1023,${o}=${al}&4095;` +
+      `if(wT[${ti}]===${pn}&&wTH[${ti}]===${ah}&&${o}<=${4096 - s}){const ${p}=wP[${ti}];${fast}}else{${slow}}}`;
+  }
+
+  /** After an instruction with a memory slow path: stop if the slow path asked for it. */
+  private breakCheck(k: number): string { return `if(c.breakLoop){${this.exitAt(k + 1)}}`; }
+
+  // ---- emission ----
+  private emit(k: number, kind: string | null): string {
+    const d = this.insns[k];
+    const s = d.os;
+    let code = `// ${k}: ${kind ?? 'generic'} op=${d.opcode.toString(16)}\n{`;
+    const mem = d.mod !== 3;
+    const afterMem = (): string => (mem ? this.breakCheck(k) : '');
+    switch (kind) {
+      case 'nop': break;
+      case 'mov': {
+        if (d.fn === movRegRm) {
+          if (mem) code += this.addr(k) + this.read(k, s, `al${k}`, `ah${k}`, `v${k}`, `vh${k}`) + this.wrReg(d.reg, s, `v${k}`, `vh${k}`);
+          else { const [l, h] = this.rdReg(d.rm, s); code += `const v${k}=${l},vh${k}=${h};` + this.wrReg(d.reg, s, `v${k}`, `vh${k}`); }
+        } else {
+          let l: string, h: string;
+          if (d.fn === movRmReg) [l, h] = this.rdReg(d.reg, s);
+          else { l = String(s < 4 ? d.imm & MASK[s] : d.imm); h = String(d.immHi); }
+          code += `const v${k}=${l},vh${k}=${s === 8 ? h : '0'};`;
+          if (mem) code += this.addr(k) + this.write(k, s, `al${k}`, `ah${k}`, `v${k}`, `vh${k}`);
+          else code += this.wrReg(d.rm, s, `v${k}`, `vh${k}`);
+        }
+        code += afterMem();
+        break;
+      }
+      case 'movx': {
+        const ss = d.imm2;
+        if (mem) code += this.addr(k) + this.read(k, ss, `al${k}`, `ah${k}`, `v${k}`, `vh${k}`);
+        else { const [l] = this.rdReg(d.rm, ss); code += `let v${k}=${l};`; }
+        if (d.op === 1) code += `v${k}=${ss === 1 ? `(v${k}<<24)>>24` : ss === 2 ? `(v${k}<<16)>>16` : `v${k}|0`};const sx${k}=v${k}>>31;`;
+        else code += `const sx${k}=0;`;
+        code += this.wrReg(d.reg, s, s < 4 ? `(v${k}&${MASK[s]})` : `v${k}`, `sx${k}`);
+        code += afterMem();
+        break;
+      }
+      case 'lea': {
+        // Address arithmetic only (no segment base, no canonical check).
+        code += this.leaAddr(k) + this.wrReg(d.reg, s, `la${k}`, d.as === 8 ? `lh${k}` : '0');
+        break;
+      }
+      case 'alu': code += this.emitAlu(k); break;
+      case 'incdec': code += this.emitIncDec(k); break;
+      case 'shift': code += this.emitShift(k); break;
+      case 'imul': code += this.emitImul(k); break;
+      case 'push': {
+        const [l, h] = d.fn === pushReg ? this.rdReg(d.rm, 8) : [String(d.imm), String(d.immHi)];
+        code += `const v${k}=${l},vh${k}=${h};const t${k}=(r[4]>>>0)-8;const al${k}=t${k}|0,ah${k}=(rh[4]-(t${k}<0?1:0))|0;`;
+        code += `if(((ah${k}<<16)>>16)!==ah${k}){${this.sync(k)}c.raise(${VEC_SS},0);}`;
+        code += this.write(k, 8, `al${k}`, `ah${k}`, `v${k}`, `vh${k}`);
+        code += `r[4]=al${k};rh[4]=ah${k};` + this.breakCheck(k);
+        break;
+      }
+      case 'pop': {
+        code += `const al${k}=r[4],ah${k}=rh[4];if(((ah${k}<<16)>>16)!==ah${k}){${this.sync(k)}c.raise(${VEC_SS},0);}`;
+        code += this.read(k, 8, `al${k}`, `ah${k}`, `v${k}`, `vh${k}`);
+        code += `{const t=(al${k}>>>0)+8;r[4]=t|0;rh[4]=(ah${k}+(t>4294967295?1:0))|0;}`;
+        code += this.wrReg(d.rm, 8, `v${k}`, `vh${k}`) + this.breakCheck(k);
+        break;
+      }
+      case 'call': {
+        const [nl, nh] = this.ripAt(k + 1);
+        code += `const t${k}=(r[4]>>>0)-8;const al${k}=t${k}|0,ah${k}=(rh[4]-(t${k}<0?1:0))|0;`;
+        code += `if(((ah${k}<<16)>>16)!==ah${k}){${this.sync(k)}c.raise(${VEC_SS},0);}`;
+        code += this.write(k, 8, `al${k}`, `ah${k}`, String(nl), String(nh));
+        code += `r[4]=al${k};rh[4]=ah${k};`;
+        code += this.jumpExit(k, this.target(k)!);
+        break;
+      }
+      case 'ret': {
+        code += `const al${k}=r[4],ah${k}=rh[4];if(((ah${k}<<16)>>16)!==ah${k}){${this.sync(k)}c.raise(${VEC_SS},0);}`;
+        code += this.read(k, 8, `al${k}`, `ah${k}`, `v${k}`, `vh${k}`);
+        code += `if(((vh${k}<<16)>>16)!==vh${k}){${this.sync(k)}c.raise(${VEC_GP},0);}`;
+        code += `{const t=(al${k}>>>0)+8;r[4]=t|0;rh[4]=(ah${k}+(t>4294967295?1:0))|0;}`;
+        code += `${this.commit()}/*WB*/c.ripLo=v${k};c.ripHi=vh${k};c.icount=ic+${k + 1};return;`;
+        break;
+      }
+      case 'jmp': code += this.jumpExit(k, this.target(k)!); break;
+      case 'jcc': {
+        const [pre, e] = this.condExpr(d.op);
+        code += `${pre}if${e}{${this.jumpExit(k, this.target(k)!)}}`;
+        code += this.exitAt(k + 1);
+        break;
+      }
+      default: code += this.emitGeneric(k);
+    }
+    return code + '}\n';
+  }
+
+  /** Leaves (or, for the self-loop's back edge, repeats) after a direct jump of instruction k to `t`. */
+  private jumpExit(k: number, t: [number, number]): string {
+    if (this.loop && k === this.n - 1) {
+      const p = this.pend;
+      // Back edge: the next iteration starts with the flags in this iteration's locals.
+      let code = `ic+=${this.n};`;
+      const carry = p.t === 'w' ? 'carried=true;' : '';
+      code += carry;
+      code += `if(ic+${this.n}>c.stopAtCount()||!loopOk){${this.commit()}/*WB*/c.ripLo=${t[0]};c.ripHi=${t[1]};c.icount=ic;return;}continue;`;
+      return code;
+    }
+    return `${this.commit()}/*WB*/c.ripLo=${t[0]};c.ripHi=${t[1]};c.icount=ic+${k + 1};return;`;
+  }
+
+  private leaAddr(k: number): string {
+    const d = this.insns[k];
+    let lo: string, hi: string, code = '';
+    if (d.ripRel) {
+      const [nl, nh] = this.ripAt(k + 1);
+      const s = (nl >>> 0) + (d.disp >>> 0);
+      lo = String(s | 0); hi = String((nh + d.dispHi + (s > 0xffffffff ? 1 : 0)) | 0);
+    } else if (d.base >= 0) {
+      if (d.disp === 0 && d.dispHi === 0) { lo = `r[${d.base}]`; hi = `rh[${d.base}]`; } else {
+        code += `const t${k}=(r[${d.base}]>>>0)+${d.disp >>> 0};`;
+        lo = `(t${k}|0)`; hi = `((rh[${d.base}]+${d.dispHi}+(t${k}>4294967295?1:0))|0)`;
+      }
+    } else { lo = String(d.disp); hi = String(d.dispHi); }
+    if (d.index >= 0) {
+      const x = d.index, sc = d.scale;
+      const xl = sc ? `(r[${x}]<<${sc})` : `r[${x}]`;
+      const xh = sc ? `((rh[${x}]<<${sc})|(r[${x}]>>>${32 - sc}))` : `rh[${x}]`;
+      code += `const u${k}=(${lo}>>>0)+(${xl}>>>0);`;
+      lo = `(u${k}|0)`; hi = `((${hi}+${xh}+(u${k}>4294967295?1:0))|0)`;
+    }
+    return code + `const la${k}=${lo},lh${k}=${hi};`;
+  }
+
+  /** Records writer k's flags into its locals (when needed) and makes it the pending state. */
+  private setFlags(k: number, kind: Lf, s: number, vals: Partial<Record<'a' | 'ah' | 'b' | 'bh' | 'r' | 'rh' | 'cf' | 'of', string>>): string {
+    if (!this.needed[k]) { this.pend = { t: 'dead' }; return ''; }
+    this.flagLocals(k);
+    let code = '';
+    for (const [key, v] of Object.entries(vals)) code += `f${k}${key}=${v};`;
+    this.pend = { t: 'w', w: { kind, size: s, k } };
+    return code;
+  }
+
+  private emitAlu(k: number): string {
+    const d = this.insns[k], s = d.os, op = d.op;
+    const fn = d.fn;
+    const mem = d.mod !== 3;
+    let code = '';
+    let a: string, ah: string, b: string, bh: string;
+    const write = op !== 7 && (d.flags & 0x100) === 0;
+    const dstIsRm = fn !== aluRegRm;
+    // Source operand.
+    if (fn === aluRmImm) { b = String(s === 4 || s === 8 ? d.imm : d.imm & MASK[s]); bh = String(s === 8 ? d.immHi : 0); } else if (fn === aluRmReg) {
+      [b, bh] = this.rdReg(d.reg, s);
+    } else if (mem) {
+      code += this.addr(k) + this.read(k, s, `al${k}`, `ah${k}`, `b${k}`, `bh${k}`);
+      b = `b${k}`; bh = s === 8 ? `bh${k}` : '0';
+    } else [b, bh] = this.rdReg(d.rm, s);
+    code += `const B${k}=${b},BH${k}=${bh};`;
+    // Destination operand.
+    if (dstIsRm && mem) {
+      code += this.addr(k) + this.read(k, s, `al${k}`, `ah${k}`, `a${k}`, `avh${k}`);
+      a = `a${k}`; ah = s === 8 ? `avh${k}` : '0';
+      code += `const A${k}=${a},AH${k}=${ah};`;
+    } else {
+      [a, ah] = this.rdReg(dstIsRm ? d.rm : d.reg, s);
+      code += `const A${k}=${a},AH${k}=${ah};`;
+    }
+    const A = `A${k}`, AH = `AH${k}`, B = `B${k}`, BH = `BH${k}`, R = `R${k}`, RH = `RH${k}`;
+    let kind: Lf;
+    if (op === 0) {
+      kind = Lf.Add;
+      if (s === 8) code += `const T${k}=(${A}>>>0)+(${B}>>>0);const ${R}=T${k}|0,${RH}=(${AH}+${BH}+(T${k}>4294967295?1:0))|0;`;
+      else code += `const ${R}=(${A}+${B})${s === 4 ? '|0' : `&${MASK[s]}`},${RH}=0;`;
+    } else if (op === 5 || op === 7) {
+      kind = Lf.Sub;
+      if (s === 8) code += `const T${k}=(${A}>>>0)-(${B}>>>0);const ${R}=T${k}|0,${RH}=(${AH}-${BH}-(T${k}<0?1:0))|0;`;
+      else code += `const ${R}=(${A}-${B})${s === 4 ? '|0' : `&${MASK[s]}`},${RH}=0;`;
+    } else {
+      kind = Lf.Logic;
+      const o = op === 1 ? '|' : op === 4 ? '&' : '^';
+      code += `const ${R}=${A}${o}${B},${RH}=${s === 8 ? `${AH}${o}${BH}` : '0'};`;
+    }
+    const prevPend = this.pend;
+    const flags = kind === Lf.Logic ? this.setFlags(k, kind, s, { r: R, rh: RH }) : this.setFlags(k, kind, s, { a: A, ah: AH, b: B, bh: BH, r: R, rh: RH, cf: '0' });
+    const newPend = this.pend;
+    if (write) {
+      if (dstIsRm && mem) {
+        this.pend = prevPend; // a faulting write leaves the previous flags
+        code += this.write(k, s, `al${k}`, `ah${k}`, R, RH);
+        this.pend = newPend;
+      } else code += this.wrReg(dstIsRm ? d.rm : d.reg, s, R, RH);
+    }
+    code += flags;
+    if (mem) code += this.breakCheck(k);
+    return code;
+  }
+
+  private emitIncDec(k: number): string {
+    const d = this.insns[k], s = d.os, mem = d.mod !== 3;
+    let code = '';
+    const [pre, cf] = this.needed[k] ? this.cfExpr() : ['', '0'];
+    code += `${pre}const C${k}=${cf};`;
+    if (mem) code += this.addr(k) + this.read(k, s, `al${k}`, `ah${k}`, `a${k}`, `avh${k}`) + `const A${k}=a${k},AH${k}=${s === 8 ? `avh${k}` : '0'};`;
+    else { const [a, ah] = this.rdReg(d.rm, s); code += `const A${k}=${a},AH${k}=${ah};`; }
+    const A = `A${k}`, AH = `AH${k}`, R = `R${k}`, RH = `RH${k}`;
+    if (d.op === 0) {
+      if (s === 8) code += `const T${k}=(${A}>>>0)+1;const ${R}=T${k}|0,${RH}=(${AH}+(T${k}>4294967295?1:0))|0;`;
+      else code += `const ${R}=(${A}+1)${s === 4 ? '|0' : `&${MASK[s]}`},${RH}=0;`;
+    } else if (s === 8) code += `const T${k}=(${A}>>>0)-1;const ${R}=T${k}|0,${RH}=(${AH}-(T${k}<0?1:0))|0;`;
+    else code += `const ${R}=(${A}-1)${s === 4 ? '|0' : `&${MASK[s]}`},${RH}=0;`;
+    const prevPend = this.pend;
+    const flags = this.setFlags(k, d.op === 0 ? Lf.Inc : Lf.Dec, s, { a: A, ah: AH, b: '1', bh: '0', r: R, rh: RH, cf: `C${k}` });
+    const newPend = this.pend;
+    if (mem) { this.pend = prevPend; code += this.write(k, s, `al${k}`, `ah${k}`, R, RH); this.pend = newPend; } else code += this.wrReg(d.rm, s, R, RH);
+    code += flags;
+    if (mem) code += this.breakCheck(k);
+    return code;
+  }
+
+  private emitShift(k: number): string {
+    const d = this.insns[k], s = d.os, op = d.op;
+    const n = ((d.fn === shiftRm1 ? 1 : d.imm) & (s === 8 ? 63 : 31));
+    const [a, ah] = this.rdReg(d.rm, s);
+    let code = `const A${k}=${a},AH${k}=${ah};`;
+    const A = `A${k}`, AH = `AH${k}`, R = `R${k}`, RH = `RH${k}`;
+    const bit = (k2: number): string => (s === 8 ? (k2 < 32 ? `((${A}>>>${k2})&1)` : `((${AH}>>>${k2 - 32})&1)`) : `((${A}>>>${k2})&1)`);
+    let cf: string, of: string;
+    if (s === 8) {
+      switch (op) {
+        case 0: case 1: { // ROL / ROR
+          const l = op === 0 ? n : 64 - n; // rotate left by l
+          if (l === 32) code += `const ${R}=${AH},${RH}=${A};`;
+          else if (l < 32) code += `const ${R}=(${A}<<${l})|(${AH}>>>${32 - l}),${RH}=(${AH}<<${l})|(${A}>>>${32 - l});`;
+          else code += `const ${R}=(${AH}<<${l - 32})|(${A}>>>${64 - l}),${RH}=(${A}<<${l - 32})|(${AH}>>>${64 - l});`;
+          if (op === 0) { cf = `(${R}&1)`; of = `((${RH}>>>31)^(${R}&1))`; } else { cf = `(${RH}>>>31)`; of = `((${RH}>>>31)^((${RH}>>>30)&1))`; }
+          break;
+        }
+        case 4: case 6:
+          if (n < 32) code += `const ${R}=${A}<<${n},${RH}=(${AH}<<${n})|(${A}>>>${32 - n});`;
+          else code += `const ${R}=0,${RH}=${n === 32 ? A : `${A}<<${n - 32}`};`;
+          cf = bit(64 - n); of = `((${RH}>>>31)^${cf})`;
+          break;
+        case 5:
+          if (n < 32) code += `const ${R}=(${A}>>>${n})|(${AH}<<${32 - n}),${RH}=${AH}>>>${n};`;
+          else code += `const ${R}=${n === 32 ? AH : `${AH}>>>${n - 32}`},${RH}=0;`;
+          cf = bit(n - 1); of = `(${AH}>>>31)`;
+          break;
+        default:
+          if (n < 32) code += `const ${R}=(${A}>>>${n})|(${AH}<<${32 - n}),${RH}=${AH}>>${n};`;
+          else code += `const ${R}=${n === 32 ? AH : `${AH}>>${n - 32}`},${RH}=${AH}>>31;`;
+          cf = bit(n - 1); of = '0';
+      }
+    } else {
+      switch (op) {
+        case 0: code += `const ${R}=(${A}<<${n})|(${A}>>>${32 - n}),${RH}=0;`; cf = `(${R}&1)`; of = `(((${R}>>>31)&1)^(${R}&1))`; break;
+        case 1: code += `const ${R}=(${A}>>>${n})|(${A}<<${32 - n}),${RH}=0;`; cf = `((${R}>>>31)&1)`; of = `(((${R}>>>31)&1)^((${R}>>>30)&1))`; break;
+        case 4: case 6: code += `const ${R}=${A}<<${n},${RH}=0;`; cf = `((${A}>>>${32 - n})&1)`; of = `(((${R}>>>31)&1)^${cf})`; break;
+        case 5: code += `const ${R}=(${A}>>>${n})|0,${RH}=0;`; cf = `((${A}>>>${n - 1})&1)`; of = `((${A}>>>31)&1)`; break;
+        default: code += `const ${R}=${A}>>${n},${RH}=0;`; cf = `((${A}>>${n - 1})&1)`; of = '0';
+      }
+    }
+    code += this.wrReg(d.rm, s, R, RH);
+    if (op <= 1) {
+      // Rotates change only CF and OF: merge into the materialized flags.
+      if (this.needed[k]) {
+        code += `${this.commit()}H.setCfOf(c,${cf},${of});`;
+        this.pend = { t: 'cpu' };
+      }
+    } else code += this.setFlags(k, Lf.Res, s, { r: R, rh: RH, cf, of });
+    return code;
+  }
+
+  private emitImul(k: number): string {
+    const d = this.insns[k], s = d.os, mem = d.mod !== 3;
+    let code = '';
+    if (mem) code += this.addr(k) + this.read(k, s, `al${k}`, `ah${k}`, `m${k}`, `mh${k}`) + `const X${k}=m${k},XH${k}=${s === 8 ? `mh${k}` : '0'};`;
+    else { const [a, ah] = this.rdReg(d.rm, s); code += `const X${k}=${a},XH${k}=${ah};`; }
+    let b: string, bh: string;
+    if (d.fn === imulRegRmImm) { b = String(d.imm); bh = String(s === 8 ? d.immHi : 0); } else [b, bh] = this.rdReg(d.reg, s);
+    code += `const Y${k}=${b},YH${k}=${bh};`;
+    const R = `R${k}`, RH = `RH${k}`;
+    const needed = this.needed[k];
+    if (s === 8) {
+      if (needed) {
+        code += `H.muls64(X${k},XH${k},Y${k},YH${k});const P=H.PROD;const ${R}=P[0],${RH}=P[1];const O${k}=(P[3]!==(${RH}>>31)||P[2]!==(${RH}>>31))?1:0;`;
+      } else {
+        // Low 64 bits only: lo*lo (full) + cross terms into the high half.
+        code += `const ${R}=Math.imul(X${k},Y${k});` +
+          `const xl${k}=X${k}&65535,xh${k}=X${k}>>>16,yl${k}=Y${k}&65535,yh${k}=Y${k}>>>16;` +
+          `const mid${k}=((xl${k}*yl${k})>>>16)+(xh${k}*yl${k}&65535)+(xl${k}*yh${k}&65535);` +
+          `const ${RH}=(xh${k}*yh${k}+((xh${k}*yl${k})>>>16)+((xl${k}*yh${k})>>>16)+(mid${k}>>>16)+Math.imul(XH${k},Y${k})+Math.imul(X${k},YH${k}))|0;`;
+      }
+    } else {
+      code += `const ${R}=Math.imul(X${k},Y${k}),${RH}=0;`;
+      if (needed) code += `const O${k}=((X${k}|0)*(Y${k}|0))!==${R}?1:0;`;
+    }
+    code += this.wrReg(d.reg, s, R, RH);
+    code += this.setFlags(k, Lf.Res, s, { r: R, rh: RH, cf: `O${k}`, of: `O${k}` });
+    if (mem) code += this.breakCheck(k);
+    return code;
+  }
+
+  private emitGeneric(k: number): string {
+    const d = this.insns[k];
+    const [nl, nh] = this.ripAt(k + 1);
+    let code = `${this.sync(k)}I[${k}].fn(c,I[${k}]);`;
+    this.pend = { t: 'cpu' };
+    if (k === this.n - 1 || (d.flags & 1)) {
+      code += `c.ripLo=c.nextLo;c.ripHi=c.nextHi;c.icount++;return;`;
+      return code;
+    }
+    // REP string instructions retire several iterations and may leave RIP on themselves.
+    code += `/*RL*/ic=c.icount-${k};`;
+    code += `if(c.breakLoop||c.nextLo!==${nl}||c.nextHi!==${nh}||ic+${this.n}>stopAt){c.ripLo=c.nextLo;c.ripHi=c.nextHi;c.icount=ic+${k + 1};return;}`;
+    return code;
+  }
+}
+
+/** a < b unsigned at size s. */
+function ltu(s: number, a: string, ah: string, b: string, bh: string): string {
+  if (s === 8) return `((${ah}>>>0)<(${bh}>>>0)||(${ah}===${bh}&&(${a}>>>0)<(${b}>>>0)))`;
+  return `((${a}>>>0)<(${b}>>>0))`;
+}
+
+/** a < b signed at size s. */
+function lts(s: number, a: string, ah: string, b: string, bh: string): string {
+  if (s === 8) return `(${ah}<${bh}||(${ah}===${bh}&&(${a}>>>0)<(${b}>>>0)))`;
+  if (s === 4) return `((${a}|0)<(${b}|0))`;
+  const sh = s === 2 ? 16 : 24;
+  return `(((${a}<<${sh})>>${sh})<((${b}<<${sh})>>${sh}))`;
+}
+
+/** Condition `cc` computed from a writer's locals, or null when the interpreter must evaluate it. */
+function condFromWriter(w: Writer, cc: number): string | null {
+  const f = `f${w.k}`, s = w.size;
+  const a = `${f}a`, ah = `${f}ah`, b = `${f}b`, bh = `${f}bh`, r = `${f}r`, rh = `${f}rh`;
+  const zf = s === 8 ? `((${r}|${rh})===0)` : `(${r}===0)`;
+  const sf = s === 8 ? `(${rh}<0)` : s === 4 ? `(${r}<0)` : `((${r}&${s === 2 ? 0x8000 : 0x80})!==0)`;
+  let e: string | null = null;
+  const base = cc >> 1;
+  if (w.kind === Lf.Sub) {
+    const eq = s === 8 ? `(${a}===${b}&&${ah}===${bh})` : `(${a}===${b})`;
+    switch (base) {
+      case 1: e = ltu(s, a, ah, b, bh); break;
+      case 2: e = eq; break;
+      case 3: e = `(${ltu(s, a, ah, b, bh)}||${eq})`; break;
+      case 4: e = sf; break;
+      case 6: e = lts(s, a, ah, b, bh); break;
+      case 7: e = `(${lts(s, a, ah, b, bh)}||${eq})`; break;
+    }
+  } else if (w.kind === Lf.Logic) {
+    switch (base) {
+      case 0: case 1: e = 'false'; break;
+      case 2: case 3: e = zf; break;
+      case 4: case 6: e = sf; break;
+      case 7: e = `(${zf}||${sf})`; break;
+    }
+  } else if (w.kind === Lf.Res) {
+    switch (base) {
+      case 0: e = `(${f}of!==0)`; break;
+      case 1: e = `(${f}cf!==0)`; break;
+      case 2: e = zf; break;
+      case 3: e = `(${f}cf!==0||${zf})`; break;
+      case 4: e = sf; break;
+      case 6: e = `(${sf}!==(${f}of!==0))`; break;
+      case 7: e = `(${zf}||${sf}!==(${f}of!==0))`; break;
+    }
+  } else {
+    // Add, Inc, Dec: ZF and SF come straight from the result.
+    if (base === 2) e = zf; else if (base === 4) e = sf;
+  }
+  if (e === null) return null;
+  return (cc & 1) ? `!${e}` : e;
+}

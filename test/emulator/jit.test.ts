@@ -1,0 +1,177 @@
+// Translated blocks (src/emulator/jit): they must be indistinguishable from the interpreter.
+// Self-modifying code and code loaded over a translated page run the new bytes; run(N)
+// retires exactly N instructions with translation on; breakpoints and watchpoints hit inside
+// translated loops; faults in translated code leave the interpreter's precise state.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { makeCpu, runToExit, CODE, SMALL_PAGES, PT, w64 } from './cpuKit';
+import { multibootCpu } from './multibootHarness';
+import { CpuExitReason } from '../../src/emulator/vcpu';
+import type { Cpu } from '../../src/emulator/cpu';
+import type { Block } from '../../src/emulator/blockCache';
+
+const BENCH_TINY = '/work/shared/bench/bench-tiny.elf';
+
+/** Translated blocks cached in the page holding `gpa`. */
+function translatedBlocks(c: Cpu, gpa: number): number {
+  const blocks = c.mem.peekPage(Math.floor(gpa / 4096))?.blocks ?? [];
+  return (blocks as (Block | undefined)[]).filter((b) => b?.jit).length;
+}
+
+/** Everything architectural a block can change. */
+function state(c: Cpu): string {
+  const gprs = Array.from({ length: 16 }, (_, i) => c.getGpr(i).toString(16));
+  return JSON.stringify({ gprs, rip: c.getRip().toString(16), flags: c.getRflags().toString(16), n: c.instructionCount });
+}
+
+// mov ecx,10 / L: mov eax,1 / add ebx,eax / dec ecx / jnz L / hlt   (L = CODE+5, imm of mov eax at CODE+6)
+const LOOP = [0xb9, 10, 0, 0, 0, 0xb8, 1, 0, 0, 0, 0x01, 0xc3, 0xff, 0xc9, 0x75, 0xf5, 0xf4];
+
+function jitCpu(code: number[]): Cpu {
+  const c = makeCpu('long64', code);
+  c.jitThreshold = 0; // translate every 64-bit block on first use
+  return c;
+}
+
+test('translated loop matches the interpreter, and the loop block is translated', () => {
+  const a = jitCpu(LOOP), b = makeCpu('long64', LOOP);
+  b.jitThreshold = -1;
+  assert.equal(runToExit(a), CpuExitReason.Halt);
+  assert.equal(runToExit(b), CpuExitReason.Halt);
+  assert.equal(a.getGpr(3), 10n);
+  assert.equal(state(a), state(b));
+  assert.ok(translatedBlocks(a, CODE) > 0);
+  assert.equal(translatedBlocks(b, CODE), 0);
+});
+
+test('self-modifying code: a translated block patching translated code runs the new bytes', () => {
+  // At CODE+0x100: mov byte [rip+disp], 2 (patches the mov eax imm at CODE+6); mov ecx,10; jmp L.
+  const patch = [0xc6, 0x05, 0, 0, 0, 0, 0x02, 0xb9, 10, 0, 0, 0, 0xe9, 0, 0, 0, 0];
+  const at = 0x100;
+  const disp = (CODE + 6) - (CODE + at + 7);
+  patch.splice(2, 4, disp & 0xff, (disp >> 8) & 0xff, (disp >> 16) & 0xff, (disp >>> 24) & 0xff);
+  const rel = (CODE + 5) - (CODE + at + 17);
+  patch.splice(13, 4, rel & 0xff, (rel >> 8) & 0xff, (rel >> 16) & 0xff, (rel >>> 24) & 0xff);
+  const code = [...LOOP, ...new Array(at - LOOP.length).fill(0x90), ...patch];
+  const c = jitCpu(code);
+  assert.equal(runToExit(c), CpuExitReason.Halt);
+  assert.equal(c.getGpr(3), 10n);
+  assert.ok(translatedBlocks(c, CODE) > 0);
+  c.setRip(BigInt(CODE + at));
+  assert.equal(runToExit(c), CpuExitReason.Halt);
+  assert.equal(c.getGpr(3), 10n + 20n, 'the second loop adds the patched immediate');
+  assert.equal(c.mem.peekPage(Math.floor(CODE / 4096))?.blocks?.[6], undefined);
+});
+
+test('self-modifying code inside one translated block runs the new bytes', () => {
+  // mov byte [rip+3], 7 patches "mov al, 1" two instructions later in the same block.
+  const c = jitCpu([0xc6, 0x05, 0x03, 0, 0, 0, 0x07, 0x90, 0x90, 0xb0, 0x01, 0xf4]);
+  assert.equal(runToExit(c), CpuExitReason.Halt);
+  assert.equal(c.getGpr(0) & 0xffn, 7n);
+});
+
+test('code loaded over a translated page (PhysicalMemory.write) runs the new bytes', () => {
+  const c = jitCpu(LOOP);
+  assert.equal(runToExit(c), CpuExitReason.Halt);
+  assert.ok(translatedBlocks(c, CODE) > 0);
+  const fresh = LOOP.slice();
+  fresh[6] = 3; // mov eax, 3
+  c.mem.write(CODE, Uint8Array.from(fresh));
+  assert.equal(translatedBlocks(c, CODE), 0, 'the load dropped the translations');
+  c.setGpr(3, 0n);
+  c.setRip(BigInt(CODE));
+  assert.equal(runToExit(c), CpuExitReason.Halt);
+  assert.equal(c.getGpr(3), 30n);
+});
+
+test('run(N) retires exactly N instructions with translation on (bench-tiny, odd slices)', () => {
+  const jit = multibootCpu(BENCH_TINY), ref = multibootCpu(BENCH_TINY);
+  jit.jitThreshold = 0; ref.jitThreshold = -1;
+  const slices = [1, 7, 13, 3, 1000, 29, 2, 511];
+  let done = 0;
+  for (let i = 0; done < 60000; i++) {
+    const n = slices[i % slices.length];
+    const before = jit.instructionCount;
+    const r = jit.run(n);
+    if (r === CpuExitReason.BudgetExhausted) assert.equal(jit.instructionCount - before, n);
+    else if (r === CpuExitReason.IoPort) jit.completeIo(jit.exit.io.isWrite ? undefined : 0x60);
+    else assert.fail(`unexpected exit ${r}`);
+    done = jit.instructionCount;
+  }
+  // The interpreter stopped at the same count is in the same state.
+  while (ref.instructionCount < done) {
+    const r = ref.run(done - ref.instructionCount);
+    if (r === CpuExitReason.IoPort) ref.completeIo(ref.exit.io.isWrite ? undefined : 0x60);
+  }
+  assert.equal(state(jit), state(ref));
+  assert.ok(translatedBlocks(jit, Number(jit.getRip())) > 0);
+});
+
+test('bench-tiny: translated and interpreted runs print the same checksums and count the same instructions', () => {
+  const out = (c: Cpu): string => {
+    let s = '';
+    for (;;) {
+      const r = c.run(1e6);
+      if (r === CpuExitReason.BudgetExhausted) continue;
+      assert.equal(r, CpuExitReason.IoPort);
+      const io = c.exit.io;
+      if (io.isWrite && io.port === 0xf4) return `${s}|${c.instructionCount}|${state(c)}`;
+      if (io.isWrite && io.port === 0x3f8) s += String.fromCharCode(io.value & 0xff);
+      c.completeIo(io.isWrite ? undefined : 0x60);
+    }
+  };
+  const a = multibootCpu(BENCH_TINY), b = multibootCpu(BENCH_TINY);
+  a.jitThreshold = 0; b.jitThreshold = -1;
+  const x = out(a);
+  assert.equal(x, out(b));
+  assert.match(x, /^c00ce196f47148b8\n00000000000000a8\n0000000000000037\n2b002b002c012602\n/);
+});
+
+test('an instruction breakpoint inside a translated loop hits every iteration at the exact count', () => {
+  const c = jitCpu(LOOP);
+  assert.equal(c.run(12), CpuExitReason.BudgetExhausted); // a few iterations run translated
+  c.setInstructionBreakpoints([BigInt(CODE + 12)]); // dec ecx
+  for (let i = 0; i < 3; i++) {
+    assert.equal(runToExit(c), CpuExitReason.Breakpoint);
+    assert.equal(c.getRip(), BigInt(CODE + 12));
+    assert.equal((c.instructionCount - 1) % 4, 3 - 1, 'stopped before dec (mov ecx + k*4 + mov, add)');
+  }
+  c.setInstructionBreakpoints([]);
+  assert.equal(runToExit(c), CpuExitReason.Halt);
+  assert.equal(c.getGpr(3), 10n);
+});
+
+test('a watchpoint on a store inside a translated loop reports it after the instruction', () => {
+  // mov ecx,100 / L: mov [rdi],ecx / add rdi,4 / dec ecx / jnz L / hlt   (rdi = 0x4000)
+  const code = [0xb9, 100, 0, 0, 0, 0x89, 0x0f, 0x48, 0x83, 0xc7, 0x04, 0xff, 0xc9, 0x75, 0xf6, 0xf4];
+  const c = jitCpu(code);
+  c.setGpr(7, 0x4000n);
+  assert.equal(c.run(40), CpuExitReason.BudgetExhausted);
+  c.setWatchpoints([{ address: 0x4000n + 50n * 4n, size: 4, read: false, write: true, physical: false }]);
+  assert.equal(runToExit(c), CpuExitReason.Watchpoint);
+  assert.equal(c.getRip(), BigInt(CODE + 7), 'RIP is past the store');
+  assert.equal(c.getGpr(7), 0x4000n + 50n * 4n, 'the add after the store has not run');
+  assert.equal(c.exit.watch.address, 0x4000n + 200n);
+  assert.equal(c.getGpr(1), 50n);
+});
+
+test('a #PF in a translated block leaves the precise RIP, count, registers and flags', () => {
+  // cmp eax,eax (ZF=1) ... mov ecx,[rbx] faults: handler state must show the pre-fault flags.
+  // mov ebx, SMALL_PAGES+0x3000 / xor eax,eax / add eax,5 / inc edx / mov ecx,[rbx] / hlt
+  const addr = SMALL_PAGES + 0x3000;
+  const code = [0xbb, addr & 0xff, (addr >> 8) & 0xff, (addr >> 16) & 0xff, 0, 0x31, 0xc0, 0x83, 0xc0, 0x05, 0xff, 0xc2, 0x8b, 0x0b, 0xf4];
+  const mk = (jit: boolean): Cpu => {
+    const c = makeCpu('long64', code);
+    c.jitThreshold = jit ? 0 : -1;
+    w64(c.mem, PT + 3 * 8, 0n);
+    c.setExceptionExitBitmap(1 << 14);
+    return c;
+  };
+  const a = mk(true), b = mk(false);
+  assert.equal(runToExit(a), CpuExitReason.Exception);
+  assert.equal(runToExit(b), CpuExitReason.Exception);
+  assert.equal(a.getRip(), BigInt(CODE + 12));
+  assert.equal(a.instructionCount, 4);
+  assert.equal(state(a), state(b));
+  assert.deepEqual(a.exit.instructionBytes, Uint8Array.of(0x8b, 0x0b));
+});
