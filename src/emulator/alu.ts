@@ -45,10 +45,9 @@ export function alu(c: Cpu, op: number, s: number, a: number, ah: number, b: num
   }
 }
 
-/** op r/m, reg (00, 01, 08, ...; also TEST 84/85 via op = And with no write-back). */
-export function aluRmReg(c: Cpu, d: Insn): void {
+/** op r/m, src: the shared body of the r/m-destination forms; src is b:bh. */
+function aluIntoRm(c: Cpu, d: Insn, b: number, bh: number): void {
   const s = d.os;
-  const b = c.getReg(d.reg, s), bh = s === 8 ? c.hi : 0;
   const write = d.op !== AluOp.Cmp && (d.flags & 0x100) === 0;
   if (d.mod === 3) {
     const a = c.getReg(d.rm, s), ah = s === 8 ? c.hi : 0;
@@ -60,6 +59,13 @@ export function aluRmReg(c: Cpu, d: Insn): void {
   const a = c.readN(lo, hi, s), ah = s === 8 ? c.hi : 0;
   const r = alu(c, d.op, s, a, ah, b, bh);
   if (write) c.writeN(lo, hi, s, r, c.hi);
+}
+
+/** op r/m, reg (00, 01, 08, ...; also TEST 84/85 via op = And with no write-back). */
+export function aluRmReg(c: Cpu, d: Insn): void {
+  const s = d.os;
+  const b = c.getReg(d.reg, s), bh = s === 8 ? c.hi : 0;
+  aluIntoRm(c, d, b, bh);
 }
 
 /** op reg, r/m (02, 03, 0A, ...). */
@@ -74,18 +80,7 @@ export function aluRegRm(c: Cpu, d: Insn): void {
 /** op r/m, imm (80, 81, 83, and the accumulator forms 04, 05, ... decoded with rm = 0). TEST imm via flag 0x100. */
 export function aluRmImm(c: Cpu, d: Insn): void {
   const s = d.os;
-  const b = immOf(d, s), bh = s === 8 ? d.immHi : 0;
-  const write = d.op !== AluOp.Cmp && (d.flags & 0x100) === 0;
-  if (d.mod === 3) {
-    const a = c.getReg(d.rm, s), ah = s === 8 ? c.hi : 0;
-    const r = alu(c, d.op, s, a, ah, b, bh);
-    if (write) c.setReg(d.rm, s, r, c.hi);
-    return;
-  }
-  const lo = c.ea(d, s, write), hi = c.hi;
-  const a = c.readN(lo, hi, s), ah = s === 8 ? c.hi : 0;
-  const r = alu(c, d.op, s, a, ah, b, bh);
-  if (write) c.writeN(lo, hi, s, r, c.hi);
+  aluIntoRm(c, d, immOf(d, s), s === 8 ? d.immHi : 0);
 }
 
 /** INC (op 0) / DEC (op 1) r/m: CF is preserved. */

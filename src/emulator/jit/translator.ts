@@ -278,11 +278,10 @@ class BlockCompiler {
   }
 
   // ---- memory operands ----
-  /** Declares al{k}/ah{k} = linear address of instruction k's memory operand (64-bit addressing), with the canonical check. */
-  private addr(k: number): string {
+  /** 64-bit effective address (base + index*scale + disp, or RIP-relative) of instruction k's memory operand, as JS expressions. */
+  private offset(k: number): { code: string; lo: string; hi: string } {
     const d = this.insns[k];
-    let code = '';
-    let lo: string, hi: string;
+    let lo: string, hi: string, code = '';
     if (d.ripRel) {
       const [nl, nh] = this.ripAt(k + 1);
       const s = (nl >>> 0) + (d.disp >>> 0);
@@ -300,6 +299,13 @@ class BlockCompiler {
       code += `const u${k}=(${lo}>>>0)+(${xl}>>>0);`;
       lo = `(u${k}|0)`; hi = `((${hi}+${xh}+(u${k}>4294967295?1:0))|0)`;
     }
+    return { code, lo, hi };
+  }
+
+  /** Declares al{k}/ah{k} = linear address of instruction k's memory operand (64-bit addressing), with the canonical check. */
+  private addr(k: number): string {
+    const d = this.insns[k];
+    let { code, lo, hi } = this.offset(k);
     if (d.seg >= 4) {
       code += `const g${k}=(${lo}>>>0)+(c.segBaseLo[${d.seg}]>>>0);`;
       lo = `(g${k}|0)`; hi = `((${hi}+c.segBaseHi[${d.seg}]+(g${k}>4294967295?1:0))|0)`;
@@ -438,25 +444,7 @@ class BlockCompiler {
   }
 
   private leaAddr(k: number): string {
-    const d = this.insns[k];
-    let lo: string, hi: string, code = '';
-    if (d.ripRel) {
-      const [nl, nh] = this.ripAt(k + 1);
-      const s = (nl >>> 0) + (d.disp >>> 0);
-      lo = String(s | 0); hi = String((nh + d.dispHi + (s > 0xffffffff ? 1 : 0)) | 0);
-    } else if (d.base >= 0) {
-      if (d.disp === 0 && d.dispHi === 0) { lo = `r[${d.base}]`; hi = `rh[${d.base}]`; } else {
-        code += `const t${k}=(r[${d.base}]>>>0)+${d.disp >>> 0};`;
-        lo = `(t${k}|0)`; hi = `((rh[${d.base}]+${d.dispHi}+(t${k}>4294967295?1:0))|0)`;
-      }
-    } else { lo = String(d.disp); hi = String(d.dispHi); }
-    if (d.index >= 0) {
-      const x = d.index, sc = d.scale;
-      const xl = sc ? `(r[${x}]<<${sc})` : `r[${x}]`;
-      const xh = sc ? `((rh[${x}]<<${sc})|(r[${x}]>>>${32 - sc}))` : `rh[${x}]`;
-      code += `const u${k}=(${lo}>>>0)+(${xl}>>>0);`;
-      lo = `(u${k}|0)`; hi = `((${hi}+${xh}+(u${k}>4294967295?1:0))|0)`;
-    }
+    const { code, lo, hi } = this.offset(k);
     return code + `const la${k}=${lo},lh${k}=${hi};`;
   }
 
