@@ -59,7 +59,8 @@ export function decimalAdjust(c: Cpu, d: Insn): void {
     case 2: case 3: {
       let ax = c.r[0] & 0xffff;
       const adj = (al & 0xf) > 9 || af;
-      if (adj) ax = d.op === 2 ? ax + 0x106 : ((ax - 6) & 0xff) | ((((ax >> 8) - 1) & 0xff) << 8);
+      // AAS: AX <- AX - 6 (AL's borrow reaches AH), then AH <- AH - 1.
+      if (adj) ax = d.op === 2 ? ax + 0x106 : ((ax - 6) & 0xff) | ((((((ax - 6) & 0xffff) >> 8) - 1) & 0xff) << 8);
       ax = (ax & 0xff0f) & 0xffff;
       c.setReg(0, 2, ax, 0);
       materialize(c);
