@@ -887,7 +887,9 @@ export class Cpu implements VirtualCpu, MemoryListener {
         const ev = this.pendingEvent;
         this.pendingEvent = undefined;
         if (ev.softLen) { this.nextLo = (this.ripLo + ev.softLen) & (this.codeMode === 0 ? 0xffff : -1); this.nextHi = this.ripHi; }
-        this.deliver(ev.vector, ev.hasErrorCode, ev.errorCode, (ev.softLen ?? 0) > 0, true);
+        // A delivery that triple-faults (an injected #GP with no usable IDT) must stop here: going
+        // on would re-execute the instruction that exited, which exits again, forever.
+        if (this.deliver(ev.vector, ev.hasErrorCode, ev.errorCode, (ev.softLen ?? 0) > 0, true) === DeliveryOutcome.TripleFault) return CpuExitReason.TripleFault;
         if (ev.softLen) this.icount++; // the INT3/INTO/INT1 retired
         continue;
       }
@@ -896,7 +898,7 @@ export class Cpu implements VirtualCpu, MemoryListener {
         if (this.interruptWindowExiting) { this.exitReason = CpuExitReason.InterruptWindow; this.exitInsn = null; this.exit.instructionLength = 0; return CpuExitReason.InterruptWindow; }
         if (this.intSource && this.intSource.pendingVector() >= 0 && (this.intSource.pendingVector() >> 4) > this.tpr) {
           const v = this.intSource.acknowledge();
-          this.deliver(v, false, 0, false, false);
+          if (this.deliver(v, false, 0, false, false) === DeliveryOutcome.TripleFault) return CpuExitReason.TripleFault;
           continue;
         }
       }

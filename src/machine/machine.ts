@@ -293,8 +293,12 @@ export class Machine {
     const n = this.processorCount;
     const slice = n === 1 ? 1_000_000 : 10_000;
     let idle = 0;
+    // An exit the machine completes costs at least one unit of budget even when it retires
+    // nothing (an injected #GP whose handler is the faulting RDMSR), so run() always returns.
+    let completions = 0;
+    const used = (): number => this.instructionsRetired() - start + completions;
     for (;;) {
-      const left = maxInstructions - (this.instructionsRetired() - start);
+      const left = maxInstructions - used();
       if (left <= 0) return { kind: 'budget' };
       this.syncDevices();
       let ran = false;
@@ -302,10 +306,12 @@ export class Machine {
         const vp = (this.nextVp + k) % n;
         if (this.state[vp] !== 'running') continue;
         ran = true;
-        const budget = this.sliceLimit(Math.min(slice, maxInstructions - (this.instructionsRetired() - start)));
+        const budget = this.sliceLimit(Math.min(slice, maxInstructions - used()));
         if (budget <= 0) return { kind: 'budget' };
+        const before = this.instructionsRetired();
         const stop = this.step(vp, budget);
         if (stop) { this.nextVp = (vp + 1) % n; return stop; }
+        if (this.instructionsRetired() === before) completions++;
         this.syncDevices();
       }
       if (!ran) {
@@ -332,9 +338,10 @@ export class Machine {
     const none = (): RunVpExitContext => ({ ExitReason: X.None, VpContext: vpExitContext(this.partition.virtualProcessors[vp].cpu, 0) });
     const start = this.instructionsRetired();
     let idle = 0;
+    let completions = 0; // as in run(): a completed exit that retires nothing still costs one
     for (;;) {
       this.syncDevices();
-      const left = budget - (this.instructionsRetired() - start);
+      const left = budget - (this.instructionsRetired() - start) - completions;
       if (left <= 0 || this.ended) return none();
       if (this.state[vp] !== 'running') {
         // A lone processor waiting for an interrupt may skip ahead to the next device event.
@@ -347,8 +354,10 @@ export class Machine {
         }
         return none();
       }
+      const before = this.instructionsRetired();
       const stop = this.step(vp, this.sliceLimit(left));
       if (stop?.kind === 'exit' || stop?.kind === 'ended') return stop.exit;
+      if (this.instructionsRetired() === before) completions++;
     }
   }
 

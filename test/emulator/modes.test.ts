@@ -126,6 +126,16 @@ test('injectException delivers with the given error code', () => {
   assert.equal(r64(c.mem, Number(c.getGpr(4)) + 8), BigInt(CODE));
 });
 
+test('an injected exception whose delivery triple-faults stops run() with TripleFault', () => {
+  // The loader fuzzer's hang (seed 545656830): a VMM answers RDMSR with #GP while the IDT is
+  // empty. The delivery triple-faults; run() used to ignore that and re-execute the RDMSR.
+  const c = makeCpu('long64', [0x0f, 0x32, 0xf4]); // rdmsr; hlt
+  c.setIdtr({ base: 0n, limit: 0 });
+  c.injectException(13, 0);
+  assert.equal(c.run(100), CpuExitReason.TripleFault);
+  assert.equal(c.instructionCount, 0);
+});
+
 test('an interrupt window exit is taken once interrupts are enabled', () => {
   const c = makeCpu('long64', [0x90, 0xfb, 0x90, 0x90, 0x90, 0xf4]);
   c.setInterruptWindowExiting(true);

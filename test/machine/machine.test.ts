@@ -165,3 +165,32 @@ test('a device model that throws becomes an internal-error exit, not a host exce
   assert.equal(stop.kind === 'exit' && stop.exit.ExitReason, X.VpdbgInternalError);
   assert.match(stop.kind === 'exit' ? stop.exit.InternalError!.Message : '', /handling X64IoPortAccess \(com1\): model bug/);
 });
+
+/** Long-mode flat guest: rsp = 0x180000, an IDT whose #GP gate is the RDMSR of an MSR nobody implements. */
+function gpLoopImage(withIdt: boolean): Uint8Array {
+  const img = new Uint8Array(0x200);
+  img.set([0xbc, 0x00, 0x00, 0x18, 0x00, 0x0f, 0x01, 0x1d, 0x14, 0, 0, 0, 0xb9, 0x00, 0x00, 0xde, 0xc0, 0x0f, 0x32, 0xf4]); // mov esp; lidt [rel 0x20]; mov ecx, 0xc0de0000; rdmsr; hlt
+  if (!withIdt) img.fill(0x90, 5, 12);
+  img.set([14 * 16 - 1, 0, 0x40, 0x00, 0x10, 0, 0, 0, 0, 0], 0x20); // IDTR: 14 gates at 0x100040
+  img.set([0x11, 0x00, 0x18, 0x00, 0x00, 0x8e, 0x10, 0x00], 0x40 + 13 * 16); // #GP: interrupt gate to the RDMSR (0x100011), CS 0x18
+  return img;
+}
+
+test('an RDMSR the machine answers with #GP and no IDT ends in a triple fault, not a hang (loader fuzz seed 545656830)', () => {
+  const m = new Machine({ image: 'gp-no-idt', imageData: gpLoopImage(false), format: 'flat', load: 0x100000, mode: 'long', serialOutput: () => undefined, rtcBaseMs: 0 });
+  const stop = m.run(2000);
+  assert.equal(stop.kind, 'exit');
+  assert.equal(stop.kind === 'exit' && stop.exit.ExitReason, X.UnrecoverableException);
+});
+
+test('Machine.run counts a completed exit that retires nothing against its budget (a #GP handler that is the faulting RDMSR)', () => {
+  const m = new Machine({ image: 'gp-loop', imageData: gpLoopImage(true), format: 'flat', load: 0x100000, mode: 'long', serialOutput: () => undefined, rtcBaseMs: 0 });
+  assert.equal(m.plan.state.cs.selector, 0x18);
+  assert.deepEqual(m.run(100), { kind: 'budget' });
+  // Each #GP pushes 48 bytes: at most 100 deliveries happened in a run of 100.
+  const depth = 0x180000 - Number(m.getRegister(0, R.Rsp));
+  assert.ok(depth > 0 && depth <= 100 * 48, `stack depth ${depth}`);
+  assert.deepEqual(m.runVp(0, 100).ExitReason, X.None);
+  const depth2 = 0x180000 - Number(m.getRegister(0, R.Rsp));
+  assert.ok(depth2 > depth && depth2 <= 200 * 48, `stack depth ${depth2}`);
+});
