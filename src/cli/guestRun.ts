@@ -13,6 +13,8 @@ export interface RunLimits {
   timeoutSeconds?: number;
   /** Called with one line per exit when tracing. */
   trace?: (line: string) => void;
+  /** Devices (by name, e.g. com1) whose handled exits are not traced. */
+  traceSkip?: ReadonlySet<string>;
   /** Called between chunks (flush buffered output). */
   onChunk?: () => void;
 }
@@ -73,7 +75,7 @@ export async function runToEnd(machine: Machine, limits: RunLimits): Promise<Run
     const device = machine.claimant(vp);
     const fatal = FATAL_REASON[exit.ExitReason];
     if (!fatal && machine.completeExit(vp, exit)) {
-      if (trace) trace(traceLine(vp, at, exit, device, machine.lastResult));
+      if (trace && !(device && limits.traceSkip?.has(device))) trace(traceLine(vp, at, exit, device, machine.lastResult));
       const end = machine.guestEnd;
       if (end) return endOutcome(end, outcome, exit, vp);
       continue;

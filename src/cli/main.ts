@@ -59,7 +59,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await handler(args);
   } catch (e) {
     if (e instanceof ImageError) { process.stderr.write(`${PROGRAM}: ${e.message}\n`); return ExitStatus.ImageError; }
-    if (e instanceof MachineConfigError) { process.stderr.write(`${PROGRAM} ${name}: ${e.message}\n\n${usage(PROGRAM, spec)}`); return ExitStatus.Usage; }
+    if (e instanceof MachineConfigError || e instanceof UsageError) { process.stderr.write(`${PROGRAM} ${name}: ${e.message}\n\n${usage(PROGRAM, spec)}`); return ExitStatus.Usage; }
     throw e;
   }
 }

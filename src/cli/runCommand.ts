@@ -1,6 +1,6 @@
 // `vpdbg run IMAGE`: boots the image and streams COM1 to stdout until the guest ends.
-import { Machine } from '../machine/machine';
-import type { CommandSpec, ParsedArgs } from './args';
+import { DEVICE_NAMES, Machine } from '../machine/machine';
+import { UsageError, type CommandSpec, type ParsedArgs } from './args';
 import { IMAGE_OPTIONS, RUN_LIMIT_OPTIONS, machineOptions } from './options';
 import { runToEnd } from './guestRun';
 import { ExitStatus } from './exitStatus';
@@ -13,11 +13,13 @@ export const RUN_SPEC: CommandSpec = {
   options: [
     ...IMAGE_OPTIONS, ...RUN_LIMIT_OPTIONS,
     { name: 'trace-exits', kind: 'flag', help: 'print one decoded line per exit on stderr' },
+    { name: 'trace-skip', kind: 'string', valueName: 'DEVICES', help: 'with --trace-exits: leave out exits these devices handled (comma-separated, e.g. com1,pit)' },
     { name: 'success-value', kind: 'integer', valueName: 'V', help: 'exit with status 0 when the guest writes V to port 0xF4 (for scripts)' },
   ],
 };
 
 export async function runCommand(args: ParsedArgs): Promise<number> {
+  const skip = traceSkip(args);
   const out: number[] = [];
   const flush = () => { if (out.length) { process.stdout.write(Buffer.from(out)); out.length = 0; } };
   const machine = new Machine({
@@ -34,6 +36,7 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
       maxInstructions: args.options.get('max-instructions') as number | undefined,
       timeoutSeconds: args.options.get('timeout') as number | undefined,
       trace: args.options.has('trace-exits') ? (line) => { flush(); process.stderr.write(line + '\n'); } : undefined,
+      traceSkip: skip,
       onChunk: flush,
     });
     flush();
@@ -51,4 +54,11 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
     // Release stdin so the process can exit (a terminal is only paused, to leave it usable).
     if (stdin.isTTY) stdin.pause(); else stdin.destroy();
   }
+}
+
+function traceSkip(args: ParsedArgs): Set<string> {
+  const names = String(args.options.get('trace-skip') ?? '').split(',').filter(Boolean);
+  const unknown = names.find((n) => !(DEVICE_NAMES as readonly string[]).includes(n));
+  if (unknown) throw new UsageError(`--trace-skip: unknown device ${unknown} (devices: ${DEVICE_NAMES.join(', ')})`);
+  return new Set(names);
 }

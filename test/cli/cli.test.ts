@@ -35,6 +35,17 @@ test('--trace-exits prints one decoded line per exit on stderr, including each k
   for (const line of r.stderr.trim().split('\n').slice(0, -1)) assert.match(line, /^\[vp0 @\d+\] \w+/);
 });
 
+test('--trace-skip leaves out the exits the named devices handled, and rejects unknown devices', () => {
+  const r = vpdbg(['run', 'examples/demo.elf', '--trace-exits', '--trace-skip', 'com1,lapic']);
+  assert.equal(r.status, 1);
+  assert.doesNotMatch(r.stderr, /→ com1|→ lapic/);
+  assert.match(r.stderr, /X64Cpuid: CPUID leaf 0x40000000/);
+  assert.match(r.stderr, /OUT 0xF4 ← 0x0 \(1 byte\) → debug-exit/);
+  const bad = vpdbg(['run', 'examples/demo.elf', '--trace-exits', '--trace-skip', 'com9']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /unknown device com9 \(devices: com1, /);
+});
+
 test('exit statuses: halted 0, reset 12, instruction limit 8, timeout 10 — with a reason and the exit context', () => {
   const reset = vpdbg(['run', `${GUESTS}/devices-reset.bin`]);
   assert.equal(reset.status, 12);
