@@ -9,6 +9,7 @@ import { DF, getZF } from './flags';
 import { Seg } from './vcpu';
 import { alu, AluOp } from './alu';
 import { MASK } from './operands';
+import { bulkChunk } from './stringsBulk';
 
 /** Linear address of seg:rSI/rDI (reg 6 or 7) for an access of `size`; sets c.hi. */
 export function strAddr(c: Cpu, seg: number, reg: number, as: number, size: number, write: boolean): number {
@@ -98,12 +99,22 @@ export function stringOp(c: Cpu, d: Insn): void {
   const conditional = d.op === 1 || d.op === 4;
   let budget = c.stopAtCount() - c.icount;
   if (budget < 1) budget = 1;
+  // 64-bit REP MOVS/STOS copy whole in-page chunks (stringsBulk.ts). Nothing but this loop
+  // can raise breakLoop or an interrupt between iterations of a chunk (its pages are plain
+  // RAM reached through the TLB), so the checks below at chunk granularity stop exactly
+  // where per-iteration checks would.
+  const bulk = as === 8 && (d.op === 0 || d.op === 2);
   let done = 0;
   try {
     for (;;) {
-      const go = once(c, d);
-      advance(c, 1, as, -1);
-      done++;
+      let go = true;
+      const n = bulk ? bulkChunk(c, d, c.breakLoop ? 1 : budget - done) : 0;
+      if (n !== 0) done += n;
+      else {
+        go = once(c, d);
+        advance(c, 1, as, -1);
+        done++;
+      }
       if (countZero(c, as) || (conditional && !go)) break;
       if (done >= budget || c.breakLoop) {
         // Not finished: the instruction stays at RIP for the next iteration.
