@@ -7,7 +7,7 @@ import type { Insn } from './insn';
 import { CpuExitReason, Seg } from './vcpu';
 import { DF, VM } from './flags';
 import { CR0_PE } from './paging';
-import { advance, countZero, strAddr } from './strings';
+import { advance, countZero, strAddr } from './stringRegisters';
 
 /** SDM 19.5: I/O allowed at CPL <= IOPL, else only if the TSS bitmap clears every port bit. */
 function checkIoPermission(c: Cpu, port: number, size: number): void {

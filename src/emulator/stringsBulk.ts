@@ -9,7 +9,7 @@ import type { Cpu } from './cpu';
 import type { Insn } from './insn';
 import { DF } from './flags';
 import { Seg } from './vcpu';
-import { advance, strAddr } from './strings';
+import { advance, strAddr } from './stringRegisters';
 
 /** Elements of `s` bytes from page offset `o` to the page's end (or start when `down`). */
 function fit(o: number, s: number, down: boolean): number {
