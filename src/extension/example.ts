@@ -1,6 +1,5 @@
 // "Create Example Guest": writes a small 64-bit guest source into the workspace and opens
-// it, so the walkthrough can go from nothing to a stopped guest (the same source as
-// test/fixtures/asm/hello.asm).
+// it, so the walkthrough can go from nothing to a stopped guest (the tests use it too).
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Host } from './seam';

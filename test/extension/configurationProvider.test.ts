@@ -7,17 +7,20 @@ import { join, resolve } from 'node:path';
 import { FakeHost } from './fakeHost';
 import { configurationForFile, isDebuggableFile, prepareProgram, resolveConfiguration } from '../../src/extension/configurationProvider';
 import { assemble, nasmVersion, ToolMissingError } from '../../src/extension/assembler';
+import { writeExample } from '../../src/extension/example';
 
 const fixtures = resolve('test', 'fixtures', 'asm');
+/** The walkthrough's example guest, written where a user's workspace would hold it. */
+const hello = writeExample(mkdtempSync(join(tmpdir(), 'vpdbg-hello-')));
 const has = (tool: string, arg: string) => { try { execFileSync(tool, [arg], { stdio: 'ignore' }); return true; } catch { return false; } };
 const hasNasm = has('nasm', '-v');
 const hasLd = has('ld', '--version');
 
 test('F5 without launch.json debugs the assembly source or image in the editor', async () => {
   const host = new FakeHost();
-  host.file = { path: join(fixtures, 'hello.asm'), languageId: 'x64asm' };
+  host.file = { path: hello, languageId: 'x64asm' };
   const config = await resolveConfiguration({}, host);
-  assert.deepEqual(config, { type: 'vpdbg', request: 'launch', name: 'Debug hello.asm', program: join(fixtures, 'hello.asm'), stopOnEntry: true });
+  assert.deepEqual(config, { type: 'vpdbg', request: 'launch', name: 'Debug hello.asm', program: hello, stopOnEntry: true });
   host.file = { path: join(fixtures, 'boot.bin') };
   assert.equal((await resolveConfiguration({}, host))?.program, join(fixtures, 'boot.bin'));
   assert.deepEqual(host.errors, []);
@@ -70,19 +73,19 @@ test('an assembly program is replaced by the assembled image with the implied fo
 test('an assembled ELF gets no mode: the image carries its own start state', async () => {
   const host = new FakeHost('/build');
   const elf = async () => ({ output: '/build/hello.elf', plan: { nasmFormat: 'elf64' as const, format: 'elf' as const, mode: 'long' as const } });
-  const config = await prepareProgram(configurationForFile(join(fixtures, 'hello.asm')), host, elf);
-  assert.deepEqual(config, { ...configurationForFile(join(fixtures, 'hello.asm')), program: '/build/hello.elf', format: 'elf' });
+  const config = await prepareProgram(configurationForFile(hello), host, elf);
+  assert.deepEqual(config, { ...configurationForFile(hello), program: '/build/hello.elf', format: 'elf' });
 });
 
 test('without nasm the error names the install step', async () => {
   const host = new FakeHost(mkdtempSync(join(tmpdir(), 'vpdbg-ext-')));
   host.settings.set('nasmPath', '/nonexistent/nasm');
-  assert.equal(await prepareProgram(configurationForFile(join(fixtures, 'hello.asm')), host), undefined);
+  assert.equal(await prepareProgram(configurationForFile(hello), host), undefined);
   assert.match(host.errors[0], /nasm was not found\. Install it with `sudo apt install nasm`/);
 });
 
 test('isDebuggableFile: sources and images yes, other text no', () => {
-  assert.ok(isDebuggableFile(join(fixtures, 'hello.asm')));
+  assert.ok(isDebuggableFile(hello));
   assert.ok(isDebuggableFile('/x/kernel.elf'));
   assert.ok(isDebuggableFile('/x/thing', 'x64asm'));
   assert.ok(!isDebuggableFile(resolve('package.json')));
@@ -96,7 +99,7 @@ test('isDebuggableFile: sources and images yes, other text no', () => {
 
 test('nasm + ld turn a 64-bit source into an ELF with DWARF lines, linked at 1 MiB', { skip: !hasNasm || !hasLd ? 'needs nasm and ld (sudo apt install nasm binutils)' : false }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'vpdbg-asm-'));
-  const { output, plan } = await assemble(join(fixtures, 'hello.asm'), out);
+  const { output, plan } = await assemble(hello, out);
   assert.equal(plan.format, 'elf');
   const elf = readFileSync(output);
   assert.deepEqual([...elf.subarray(0, 5)], [0x7f, 0x45, 0x4c, 0x46, 2], 'ELF64');

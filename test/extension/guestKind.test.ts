@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classifyImage, parseNasmNumber, planAssembly } from '../../src/extension/guestKind';
+import { exampleSource } from '../../src/extension/example';
 
 const asm = (name: string) => readFileSync(join('test', 'fixtures', 'asm', name), 'utf8');
 
@@ -25,7 +26,7 @@ test('images are classified by content: ELF, multiboot, boot sector, flat', () =
 });
 
 test('an assembly source says how to assemble it', () => {
-  assert.deepEqual(planAssembly(asm('hello.asm')), { nasmFormat: 'elf64', format: 'elf', mode: 'long' });
+  assert.deepEqual(planAssembly(exampleSource), { nasmFormat: 'elf64', format: 'elf', mode: 'long' });
   assert.deepEqual(planAssembly(asm('boot.asm')), { nasmFormat: 'bin', format: 'flat', mode: 'real', loadAddress: 0x7c00 });
   assert.deepEqual(planAssembly('bits 32\nsection .multiboot\ndd 0x1BADB002\n'), { nasmFormat: 'elf32', format: 'multiboot', mode: 'protected' });
   assert.deepEqual(planAssembly('[bits 32]\n_start: hlt\n'), { nasmFormat: 'elf32', format: 'elf', mode: 'protected' });

@@ -1,11 +1,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startClient, type TestClient } from './lspClient';
+import { writeExample } from '../../src/extension/example';
 
-const fixture = join('test', 'fixtures', 'asm', 'hello.asm');
+// The walkthrough's example guest, written to disk (nasm diagnostics read the file).
+const fixture = writeExample(mkdtempSync(join(tmpdir(), 'vpdbg-lsp-')));
 const text = readFileSync(fixture, 'utf8');
 const lines = text.split('\n');
 const pos = (needle: string, offset = 0, nth = 0) => {
