@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
+import { serverPort } from '../support/adapterServer';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 
 const ADAPTER = resolve('dist/debugAdapter.js');
@@ -462,15 +463,7 @@ test('a client that goes away ends the adapter process', async () => {
 test('--server serves several sessions one after another on 127.0.0.1', async () => {
   const child = spawn(process.execPath, [ADAPTER, '--server=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
-    const port = await new Promise<number>((res, rej) => {
-      let err = '';
-      child.stderr!.on('data', (d: Buffer) => {
-        err += d.toString();
-        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(err);
-        if (m) res(Number(m[1]));
-      });
-      child.on('exit', () => rej(new Error(`adapter exited: ${err}`)));
-    });
+    const port = await serverPort(child);
     for (let i = 0; i < 2; i++) {
       dc = new DebugClient('node', ADAPTER, 'vpdbg');
       await dc.start(port);

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
+import { serverPort } from '../support/adapterServer';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 
 const ADAPTER = resolve('dist/debugAdapter.js');
@@ -148,17 +149,9 @@ async function ticksOver(pid: number, ms: number): Promise<number> {
 }
 
 test('--server: disconnect/terminate at each moment and a socket dropped mid-run free their sessions; the next session is served; 127.0.0.1 only', async (t) => {
-  const { child, exited } = spawnAdapter(['--server=0']);
+  const { child } = spawnAdapter(['--server=0']);
   try {
-    const port = await new Promise<number>((res, rej) => {
-      let err = '';
-      child.stderr!.on('data', (d: Buffer) => {
-        err += d.toString();
-        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(err);
-        if (m) res(Number(m[1]));
-      });
-      void exited.then(() => rej(new Error(`adapter exited: ${err}`)));
-    });
+    const port = await serverPort(child);
     if (process.platform === 'linux') {
       // 0100007F is 127.0.0.1 in /proc's byte order: no wildcard or IPv6 listener on the port.
       assert.deepEqual(listeners(port), ['tcp 0100007F']);
