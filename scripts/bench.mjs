@@ -150,24 +150,17 @@ if (quick) {
   notes.set('QEMU', 'skipped: --quick');
   notes.set('unicorn', 'skipped: --quick');
 } else {
-  const q = measureQemu({ image: fullImage, tiny: tinyImage, runs: cfg.refRuns });
-  if (q.skipped) notes.set('QEMU', q.skipped);
-  else {
-    versions.push(q.version);
-    set('QEMU TCG guest seconds (cpu time)', q.cpu);
-    set('QEMU TCG guest seconds (wall time)', q.wall);
-    set('QEMU TCG MIPS (cpu time)', mips(plain.instructions, q.cpu));
-    set('vpdbg / QEMU speed (cpu time)', q.cpu / plain.cpuSeconds);
-  }
-  const u = measureUnicorn({ image: fullImage, runs: cfg.refRuns });
-  if (u.skipped) notes.set('unicorn', u.skipped);
-  else {
-    versions.push(u.version);
-    set('unicorn guest seconds (cpu time)', u.cpu);
-    set('unicorn guest seconds (wall time)', u.wall);
-    set('unicorn MIPS (cpu time)', mips(plain.instructions, u.cpu));
-    set('vpdbg / unicorn speed (cpu time)', u.cpu / plain.cpuSeconds);
-  }
+  // One block of rows per reference engine, under the same labels every run.
+  const reference = (note, label, r) => {
+    if (r.skipped) { notes.set(note, r.skipped); return; }
+    versions.push(r.version);
+    set(`${label} guest seconds (cpu time)`, r.cpu);
+    set(`${label} guest seconds (wall time)`, r.wall);
+    set(`${label} MIPS (cpu time)`, mips(plain.instructions, r.cpu));
+    set(`vpdbg / ${note} speed (cpu time)`, r.cpu / plain.cpuSeconds);
+  };
+  reference('QEMU', 'QEMU TCG', measureQemu({ image: fullImage, tiny: tinyImage, runs: cfg.refRuns }));
+  reference('unicorn', 'unicorn', measureUnicorn({ image: fullImage, runs: cfg.refRuns }));
 }
 
 // ---- output ------------------------------------------------------------------------------
