@@ -6,6 +6,7 @@ import { ImageError } from '../machine/loaders/imageError';
 import { MachineConfigError } from '../machine/machine';
 import { parseArgs, usage, UsageError, type CommandSpec, type ParsedArgs } from './args';
 import { ExitStatus } from './exitStatus';
+import { steadyJitTiering } from '../emulator/jit/hostTiering';
 import { RUN_SPEC, runCommand } from './runCommand';
 import { REGS_SPEC, regsCommand } from './regsCommand';
 import { BENCH_SPEC, benchCommand } from './benchCommand';
@@ -65,6 +66,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  steadyJitTiering();
   main(process.argv.slice(2)).then(
     (status) => { process.exitCode = status; },
     (e: unknown) => {

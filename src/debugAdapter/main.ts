@@ -3,6 +3,7 @@
 import * as net from 'node:net';
 import { VpdbgSession } from './session';
 import { createMachineTarget } from './machineTarget';
+import { steadyJitTiering } from '../emulator/jit/hostTiering';
 
 function parsePort(argv: string[]): number | undefined {
   for (const a of argv) {
@@ -18,6 +19,7 @@ function parsePort(argv: string[]): number | undefined {
 }
 
 function main(): void {
+  steadyJitTiering();
   let port: number | undefined;
   try {
     port = parsePort(process.argv.slice(2));

@@ -288,16 +288,16 @@ class BlockCompiler {
       lo = String(s | 0); hi = String((nh + d.dispHi + (s > 0xffffffff ? 1 : 0)) | 0);
     } else if (d.base >= 0) {
       if (d.disp === 0 && d.dispHi === 0) { lo = `r[${d.base}]`; hi = `rh[${d.base}]`; } else {
-        code += `const t${k}=(r[${d.base}]>>>0)+${d.disp >>> 0};`;
-        lo = `(t${k}|0)`; hi = `((rh[${d.base}]+${d.dispHi}+(t${k}>4294967295?1:0))|0)`;
+        code += `const t${k}=(r[${d.base}]+${d.disp | 0})|0;`;
+        lo = `t${k}`; hi = `((rh[${d.base}]+${d.dispHi}+((t${k}>>>0)<(r[${d.base}]>>>0)?1:0))|0)`;
       }
     } else { lo = String(d.disp); hi = String(d.dispHi); }
     if (d.index >= 0) {
       const x = d.index, sc = d.scale;
       const xl = sc ? `(r[${x}]<<${sc})` : `r[${x}]`;
       const xh = sc ? `((rh[${x}]<<${sc})|(r[${x}]>>>${32 - sc}))` : `rh[${x}]`;
-      code += `const u${k}=(${lo}>>>0)+(${xl}>>>0);`;
-      lo = `(u${k}|0)`; hi = `((${hi}+${xh}+(u${k}>4294967295?1:0))|0)`;
+      code += `const u${k}=(${lo}+${xl})|0;`;
+      hi = `((${hi}+${xh}+((u${k}>>>0)<(${lo}>>>0)?1:0))|0)`; lo = `u${k}`;
     }
     return { code, lo, hi };
   }
@@ -307,8 +307,8 @@ class BlockCompiler {
     const d = this.insns[k];
     let { code, lo, hi } = this.offset(k);
     if (d.seg >= 4) {
-      code += `const g${k}=(${lo}>>>0)+(c.segBaseLo[${d.seg}]>>>0);`;
-      lo = `(g${k}|0)`; hi = `((${hi}+c.segBaseHi[${d.seg}]+(g${k}>4294967295?1:0))|0)`;
+      code += `const g${k}=(${lo}+c.segBaseLo[${d.seg}])|0;`;
+      hi = `((${hi}+c.segBaseHi[${d.seg}]+((g${k}>>>0)<(${lo}>>>0)?1:0))|0)`; lo = `g${k}`;
     }
     code += `const al${k}=${lo},ah${k}=${hi};`;
     code += `if(((ah${k}<<16)>>16)!==ah${k}){${this.sync(k)}c.raise(${d.seg === 2 ? VEC_SS : VEC_GP},0);}`;
@@ -387,7 +387,7 @@ class BlockCompiler {
       case 'imul': code += this.emitImul(k); break;
       case 'push': {
         const [l, h] = d.fn === pushReg ? this.rdReg(d.rm, 8) : [String(d.imm), String(d.immHi)];
-        code += `const v${k}=${l},vh${k}=${h};const t${k}=(r[4]>>>0)-8;const al${k}=t${k}|0,ah${k}=(rh[4]-(t${k}<0?1:0))|0;`;
+        code += `const v${k}=${l},vh${k}=${h};const al${k}=(r[4]-8)|0,ah${k}=(rh[4]-((r[4]>>>0)<8?1:0))|0;`;
         code += `if(((ah${k}<<16)>>16)!==ah${k}){${this.sync(k)}c.raise(${VEC_SS},0);}`;
         code += this.write(k, 8, `al${k}`, `ah${k}`, `v${k}`, `vh${k}`);
         code += `r[4]=al${k};rh[4]=ah${k};` + this.breakCheck(k);
@@ -396,13 +396,13 @@ class BlockCompiler {
       case 'pop': {
         code += `const al${k}=r[4],ah${k}=rh[4];if(((ah${k}<<16)>>16)!==ah${k}){${this.sync(k)}c.raise(${VEC_SS},0);}`;
         code += this.read(k, 8, `al${k}`, `ah${k}`, `v${k}`, `vh${k}`);
-        code += `{const t=(al${k}>>>0)+8;r[4]=t|0;rh[4]=(ah${k}+(t>4294967295?1:0))|0;}`;
+        code += `{const t=(al${k}+8)|0;r[4]=t;rh[4]=(ah${k}+((t>>>0)<8?1:0))|0;}`;
         code += this.wrReg(d.rm, 8, `v${k}`, `vh${k}`) + this.breakCheck(k);
         break;
       }
       case 'call': {
         const [nl, nh] = this.ripAt(k + 1);
-        code += `const t${k}=(r[4]>>>0)-8;const al${k}=t${k}|0,ah${k}=(rh[4]-(t${k}<0?1:0))|0;`;
+        code += `const al${k}=(r[4]-8)|0,ah${k}=(rh[4]-((r[4]>>>0)<8?1:0))|0;`;
         code += `if(((ah${k}<<16)>>16)!==ah${k}){${this.sync(k)}c.raise(${VEC_SS},0);}`;
         code += this.write(k, 8, `al${k}`, `ah${k}`, String(nl), String(nh));
         code += `r[4]=al${k};rh[4]=ah${k};`;
@@ -413,7 +413,7 @@ class BlockCompiler {
         code += `const al${k}=r[4],ah${k}=rh[4];if(((ah${k}<<16)>>16)!==ah${k}){${this.sync(k)}c.raise(${VEC_SS},0);}`;
         code += this.read(k, 8, `al${k}`, `ah${k}`, `v${k}`, `vh${k}`);
         code += `if(((vh${k}<<16)>>16)!==vh${k}){${this.sync(k)}c.raise(${VEC_GP},0);}`;
-        code += `{const t=(al${k}>>>0)+8;r[4]=t|0;rh[4]=(ah${k}+(t>4294967295?1:0))|0;}`;
+        code += `{const t=(al${k}+8)|0;r[4]=t;rh[4]=(ah${k}+((t>>>0)<8?1:0))|0;}`;
         code += `${this.commit()}/*WB*/c.ripLo=v${k};c.ripHi=vh${k};c.icount=ic+${k + 1};return;`;
         break;
       }
@@ -487,11 +487,11 @@ class BlockCompiler {
     let kind: Lf;
     if (op === 0) {
       kind = Lf.Add;
-      if (s === 8) code += `const T${k}=(${A}>>>0)+(${B}>>>0);const ${R}=T${k}|0,${RH}=(${AH}+${BH}+(T${k}>4294967295?1:0))|0;`;
+      if (s === 8) code += `const ${R}=(${A}+${B})|0,${RH}=(${AH}+${BH}+((${R}>>>0)<(${A}>>>0)?1:0))|0;`;
       else code += `const ${R}=(${A}+${B})${s === 4 ? '|0' : `&${MASK[s]}`},${RH}=0;`;
     } else if (op === 5 || op === 7) {
       kind = Lf.Sub;
-      if (s === 8) code += `const T${k}=(${A}>>>0)-(${B}>>>0);const ${R}=T${k}|0,${RH}=(${AH}-${BH}-(T${k}<0?1:0))|0;`;
+      if (s === 8) code += `const ${R}=(${A}-${B})|0,${RH}=(${AH}-${BH}-((${A}>>>0)<(${B}>>>0)?1:0))|0;`;
       else code += `const ${R}=(${A}-${B})${s === 4 ? '|0' : `&${MASK[s]}`},${RH}=0;`;
     } else {
       kind = Lf.Logic;
@@ -522,9 +522,9 @@ class BlockCompiler {
     else { const [a, ah] = this.rdReg(d.rm, s); code += `const A${k}=${a},AH${k}=${ah};`; }
     const A = `A${k}`, AH = `AH${k}`, R = `R${k}`, RH = `RH${k}`;
     if (d.op === 0) {
-      if (s === 8) code += `const T${k}=(${A}>>>0)+1;const ${R}=T${k}|0,${RH}=(${AH}+(T${k}>4294967295?1:0))|0;`;
+      if (s === 8) code += `const ${R}=(${A}+1)|0,${RH}=(${AH}+(${R}===0?1:0))|0;`;
       else code += `const ${R}=(${A}+1)${s === 4 ? '|0' : `&${MASK[s]}`},${RH}=0;`;
-    } else if (s === 8) code += `const T${k}=(${A}>>>0)-1;const ${R}=T${k}|0,${RH}=(${AH}-(T${k}<0?1:0))|0;`;
+    } else if (s === 8) code += `const ${R}=(${A}-1)|0,${RH}=(${AH}-(${A}===0?1:0))|0;`;
     else code += `const ${R}=(${A}-1)${s === 4 ? '|0' : `&${MASK[s]}`},${RH}=0;`;
     const prevPend = this.pend;
     const flags = this.setFlags(k, d.op === 0 ? Lf.Inc : Lf.Dec, s, { a: A, ah: AH, b: '1', bh: '0', r: R, rh: RH, cf: `C${k}` });
