@@ -9,9 +9,13 @@ import type { Insn } from './insn';
 import type { GuestPage } from './physicalMemory';
 import { decode, NEED_MORE } from './decoder';
 import { FAULT, EXIT } from './exceptions';
-import type { JitFn } from './jit/translator';
+import { isSelfLoop, staticSuccessors, translateRegion, type JitFn } from './jit/translator';
 
 const MAX_BLOCK = 64;
+/** Blocks compiled into one region at most (the hottest are kept). */
+const MAX_REGION = 128;
+/** Region compilations per page generation before new hot blocks are compiled alone (bounds recompilation). */
+const MAX_REGION_COMPILES = 16;
 
 export class Block {
   constructor(
@@ -22,12 +26,53 @@ export class Block {
     readonly epoch: number,
     /** A debugger breakpoint is set on the first instruction. */
     readonly bpAtStart: boolean,
+    /** The page whose `blocks` hold this block; null for an uncached (page-straddling) block. */
+    readonly page: GuestPage | null,
   ) {}
 
   /** Executions so far (the translation trigger). */
   hits = 0;
-  /** Translated form (jit/translator.ts); dropped with the block when its page's code is invalidated. */
+  /** Translated region holding this block (jit/translator.ts); dropped with the block when its page's code is invalidated. */
   jit: JitFn | null = null;
+  /** This block's number in `jit`. */
+  jitEntry = 0;
+  /** `jit` is a page region (second tier), not the block alone. */
+  inRegion = false;
+}
+
+/**
+ * Translates a hot block. First alone (`region` false): a small function V8 optimizes at once.
+ * Then, once it has run many times translated (`region` true), together with the other hot
+ * blocks of its page into one region, so jumps, calls and returns between them chain inside the
+ * compiled function; every member is pointed at the new region. Waiting for the second tier
+ * lets a page's hot set settle first, so a region is rarely recompiled (each recompilation
+ * starts V8's warm-up of the function over). Self-loops stay alone: they already loop inside
+ * their function, and a region holding several loops costs V8 an OSR compilation per loop.
+ */
+export function translateHot(c: Cpu, b: Block, region: boolean): void {
+  const members = [b];
+  const page = b.page;
+  if (region && page !== null && page.blocks !== null && page.regionCompiles < MAX_REGION_COMPILES && !isSelfLoop(b)) {
+    page.regionCompiles++;
+    // The region is what the trigger reaches through direct edges among translated blocks of
+    // its page (a function and its callees, a loop nest), so unrelated code elsewhere in the
+    // page does not grow it: V8's compile time grows with the function.
+    const blocks = page.blocks, base = b.linLo & ~0xfff;
+    const member = (o: number): Block | null => {
+      const x = blocks[o];
+      return x instanceof Block && x.mode === 2 && x.epoch === c.blockEpoch && x.linHi === b.linHi &&
+        (x.linLo & ~0xfff) === base && !x.bpAtStart && x.jit !== null && !isSelfLoop(x) ? x : null;
+    };
+    const seen = new Set<Block>([b]);
+    for (let i = 0; i < members.length && members.length < MAX_REGION; i++) {
+      for (const o of staticSuccessors(members[i])) {
+        const x = member(o);
+        if (x !== null && !seen.has(x)) { seen.add(x); members.push(x); }
+      }
+    }
+  }
+  const fn = translateRegion(members);
+  members.forEach((m, i) => { m.jit = fn; m.jitEntry = i; m.inRegion = region; });
 }
 
 export function buildBlock(c: Cpu, page: GuestPage, lo: number, hi: number): Block {
@@ -65,7 +110,7 @@ export function buildBlock(c: Cpu, page: GuestPage, lo: number, hi: number): Blo
     if (d.flags & 1) break;
     if (off < 0x1000 && c.isBreakpoint((lo + (off - start)) | 0, hi)) break;
   }
-  const b = new Block(insns, c.codeMode, lo, hi, c.blockEpoch, bpAtStart);
+  const b = new Block(insns, c.codeMode, lo, hi, c.blockEpoch, bpAtStart, cacheable ? page : null);
   if (cacheable) {
     c.mem.markCode(page);
     page.blocks![start] = b;

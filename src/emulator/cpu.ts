@@ -15,8 +15,7 @@ import { EXIT, FAULT, Vec } from './exceptions';
 import { Lf, getFlags, IF, TF, RF, VM, AC, materialize } from './flags';
 import { Access, walk, CR0_PE, CR0_PG, CR4_PAE, EFER_LMA, EFER_LME, EFER_NXE, CR4_PGE } from './paging';
 import type { Insn } from './insn';
-import { Block, buildBlock } from './blockCache';
-import { translate } from './jit/translator';
+import { Block, buildBlock, translateHot } from './blockCache';
 import { deliverEvent, DeliveryOutcome } from './interrupts';
 import { MsrFile } from './msr';
 import { cpuidDefault, RESET_SIGNATURE } from './cpuidModel';
@@ -913,9 +912,9 @@ export class Cpu implements VirtualCpu, MemoryListener {
       const insns = b.insns;
       if (b.mode === 2 && this.jitThreshold >= 0) {
         // Hot 64-bit blocks run as translated JavaScript when the whole block fits the budget.
-        if (b.jit === null && ++b.hits > this.jitThreshold) b.jit = translate(b);
+        if (b.jit === null) { if (++b.hits > this.jitThreshold) translateHot(this, b, false); } else if (!b.inRegion && ++b.hits > this.jitThreshold * 64) translateHot(this, b, true);
         if (b.jit !== null && this.stopAt - this.icount >= insns.length && this.icount !== this.shadowUntil) {
-          b.jit(this, insns, this.stopAt);
+          b.jit(this, b.jitEntry, this.stopAt);
           if (this.watchHit) { this.watchHit = false; this.exitReason = CpuExitReason.Watchpoint; this.exitInsn = null; return CpuExitReason.Watchpoint; }
           continue;
         }
@@ -1032,7 +1031,7 @@ export class Cpu implements VirtualCpu, MemoryListener {
   // VirtualCpu: cancellation, completion, configuration
   // =====================================================================================
 
-  cancel(): void { this.cancelRequested = true; this.stopAt = 0; }
+  cancel(): void { this.cancelRequested = true; this.stopAt = 0; this.breakLoop = true; }
 
   private retireExited(): Insn {
     const d = this.exitInsn;

@@ -28,6 +28,8 @@ export class GuestPage {
   readonly bytes = new Uint8Array(PAGE_SIZE);
   /** Decoded blocks starting in this page, by offset; null when no code was decoded here. */
   blocks: (object | undefined)[] | null = null;
+  /** Translated regions compiled from this page's blocks since its code last changed (blockCache.ts). */
+  regionCompiles = 0;
   /** Bumped every time cached code in this page is invalidated. */
   codeGen = 0;
   constructor(readonly pfn: number, readonly region: Region) {}
@@ -141,6 +143,7 @@ export class PhysicalMemory implements GuestPhysicalMemory {
   /** Drops the decoded code of `page` (called by a CPU's write slow path). */
   invalidateCode(page: GuestPage): void {
     page.blocks = null;
+    page.regionCompiles = 0;
     page.codeGen++;
   }
 

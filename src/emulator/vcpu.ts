@@ -99,7 +99,13 @@ export interface CpuExitInfo {
   message: string;
 }
 
-/** Something that can raise external interrupts (the PIC/APIC model in src/machine). */
+/**
+ * Something that can raise external interrupts (the PIC/APIC model in src/machine). The run loop
+ * polls it between blocks, but translated code runs on until its instruction budget ends or an
+ * instruction changes what the poll depends on (RFLAGS.IF, TPR, an EOI or an exit): like a
+ * device model advanced between run() calls, its answer must change only then (or the VMM
+ * calls cancel, or runs shorter slices).
+ */
 export interface InterruptSource {
   /** Vector of the highest-priority pending maskable interrupt, or -1. Must not change state. */
   pendingVector(): number;

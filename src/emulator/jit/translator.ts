@@ -26,11 +26,17 @@ import { imulRegRm, imulRegRmImm } from '../muldiv';
 import { jmpRel, jcc, callRel, retNear } from '../control';
 import { muls64, PROD } from '../operands';
 
-/** A compiled block: runs from the block start; returns nothing (state is in the CPU). */
-export type JitFn = (c: Cpu, insns: Insn[], stopAt: number) => void;
+/**
+ * A compiled region: runs its block number `entry` from the block start, then on through
+ * chained blocks of the region; returns nothing (state is in the CPU).
+ */
+export type JitFn = (c: Cpu, entry: number, stopAt: number) => void;
 
 /** What a translator needs of a block. */
 export interface TranslatableBlock { readonly insns: Insn[]; readonly linLo: number; readonly linHi: number; readonly bpAtStart: boolean }
+
+/** The linear page of a region and its chainable blocks by page offset (-1: leave the region). */
+interface RegionMap { readonly pageLo: number; readonly pageHi: number; readonly index: Int16Array }
 
 const MASK = [0, 0xff, 0xffff, 0, -1, 0, 0, 0, -1];
 const VEC_SS = 12, VEC_GP = 13;
@@ -57,16 +63,79 @@ type Pend =
 
 const isCanonical = (hi: number): boolean => ((hi << 16) >> 16) === hi;
 
-/** Translates a block of 64-bit code. */
-export function translate(b: TranslatableBlock): JitFn {
-  return new BlockCompiler(b).compile();
+/**
+ * Translates blocks of 64-bit code that start in one linear page into one function (a region).
+ * Inside it, a jump, call, fall-through or return whose target is another block of the region
+ * goes there directly (`E = block; continue D`), with the guest registers kept in JS locals,
+ * instead of returning to Cpu.runInner. That is block chaining: it is sound because the run
+ * loop's per-block checks cannot change their answer without something setting breakLoop —
+ * which makes the region return — or the budget running out, which each block checks on entry.
+ * A block with a debugger breakpoint at its start is never chained into.
+ */
+export function translateRegion(blocks: readonly TranslatableBlock[]): JitFn {
+  return compileRegion(blocks).fn;
 }
 
-/** The JavaScript a block translates to (for inspection and tests). */
-export function translationSource(b: TranslatableBlock): string {
-  const bc = new BlockCompiler(b);
-  bc.compile();
-  return bc.source;
+/** The JavaScript a region translates to (for inspection and tests). */
+export function regionSource(blocks: readonly TranslatableBlock[]): string {
+  return compileRegion(blocks).source;
+}
+
+/**
+ * Page offsets where control may go next after block b without a computed address: branch and
+ * call targets, the fall-through, and the return site after a call. Only targets in the block's
+ * own linear page are listed.
+ */
+export function staticSuccessors(b: TranslatableBlock): number[] {
+  const last = b.insns[b.insns.length - 1];
+  let len = 0;
+  for (const d of b.insns) len += d.len;
+  const end = (b.linLo >>> 0) + len, page = (b.linLo >>> 0) - (b.linLo & 0xfff);
+  const out: number[] = [];
+  const add = (t: number): void => { if (t >= page && t < page + 0x1000) out.push(t - page); };
+  const branch = last.fn === jcc || last.fn === jmpRel || last.fn === callRel;
+  if (branch && last.os === 8) add(end + last.imm);
+  if (!branch || last.fn !== jmpRel) add(end); // conditional, call return site, or a block cut short
+  return out;
+}
+
+/** Whether block b ends with a direct 64-bit branch back to its own start (such a block is translated as a loop). */
+export function isSelfLoop(b: TranslatableBlock): boolean {
+  const last = b.insns[b.insns.length - 1];
+  if (b.bpAtStart || (last.fn !== jcc && last.fn !== jmpRel) || last.os !== 8) return false;
+  let len = 0;
+  for (const d of b.insns) len += d.len;
+  return (b.linLo >>> 0) + len + last.imm === (b.linLo >>> 0);
+}
+
+function compileRegion(blocks: readonly TranslatableBlock[]): { fn: JitFn; source: string } {
+  const first = blocks[0];
+  const map: RegionMap = { pageLo: first.linLo & ~0xfff, pageHi: first.linHi, index: new Int16Array(4096).fill(-1) };
+  blocks.forEach((b, i) => {
+    if (!b.bpAtStart && (b.linLo & ~0xfff) === map.pageLo && b.linHi === map.pageHi) map.index[b.linLo & 0xfff] = i;
+  });
+  const decls = new Set<string>();
+  let body = '';
+  blocks.forEach((b, i) => { body += `case ${i}:{\n${new BlockCompiler(b, i, map, decls).compile()}}\n`; });
+  // Guest registers the specialised code touches live in JS locals x<i>/y<i> (low/high
+  // halves): loaded at entry, written back before anything that can observe them (cold
+  // paths, generic handlers, exits), reloaded after a generic handler.
+  const used = new Set<number>(), dirty = new Set<number>();
+  for (const m of body.matchAll(/\br(h?)\[(\d+)\](=(?!=))?/g)) { used.add(Number(m[2])); if (m[3]) dirty.add(Number(m[2])); }
+  body = body.replace(/\br\[(\d+)\]/g, 'x$1').replace(/\brh\[(\d+)\]/g, 'y$1');
+  const wb = [...dirty].map((i) => `GR[${i}]=x${i};GRH[${i}]=y${i};`).join('');
+  const rl = [...used].map((i) => `x${i}=GR[${i}];y${i}=GRH[${i}];`).join('');
+  body = body.replaceAll('/*WB*/', wb).replaceAll('/*RL*/', rl);
+  let src = 'let ic=c.icount,carried=false,E=entry,XL=0,XH=0,LK=-1,LS=0,LA=0,LAH=0,LB=0,LBH=0,LR=0,LRH=0,LC=0,LO=0;\n';
+  if (decls.size) src += `let ${[...decls].map((x) => `${x}=0`).join(',')};\n`;
+  src += 'const GR=c.r,GRH=c.rh,rT=c.rTag,rTH=c.rTagHi,rP=c.rPage,wT=c.wTag,wTH=c.wTagHi,wP=c.wPage;\n';
+  if (used.size) src += `let ${[...used].map((i) => `x${i}=GR[${i}],y${i}=GRH[${i}]`).join(',')};\n`;
+  // Every exit leaves through one epilogue, so its stores have type feedback after the first
+  // exit (a cold store site reached later would deoptimize the whole region).
+  src += `D:for(;;){switch(E){\n${body}}throw new Error('translated region fell through');}\n`;
+  src += `if(LK>=0){c.lfOp=LK;c.lfSize=LS;c.lfA=LA;c.lfAHi=LAH;c.lfB=LB;c.lfBHi=LBH;c.lfRes=LR;c.lfResHi=LRH;c.lfCf=LC;c.lfOf=LO;}\n${wb}c.ripLo=XL;c.ripHi=XH;c.icount=ic;\n`;
+  const factory = new Function('H', 'IB', 'MAP', `return function jitRegion(c,entry,stopAt){\n${src}}`) as (h: typeof helpers, ib: Insn[][], map: Int16Array) => JitFn;
+  return { fn: factory(helpers, blocks.map((b) => b.insns), map.index), source: src };
 }
 
 class BlockCompiler {
@@ -75,13 +144,10 @@ class BlockCompiler {
   /** Offsets of each instruction from the block start (n + 1 entries). */
   private readonly off: number[] = [];
   private pend: Pend = { t: 'cpu' };
-  private readonly decls = new Set<string>();
   private needed: boolean[] = [];
   private loop = false;
-  /** Generated source (kept for debugging). */
-  source = '';
 
-  constructor(private readonly b: TranslatableBlock) {
+  constructor(private readonly b: TranslatableBlock, private readonly bi: number, private readonly map: RegionMap, private readonly decls: Set<string>) {
     this.insns = b.insns;
     this.n = b.insns.length;
     let o = 0;
@@ -118,6 +184,23 @@ class BlockCompiler {
     }
   }
 
+  /** Code handing the pending flags to the epilogue (LK = -1: the CPU already holds them). */
+  private commitLeave(): string {
+    const p = this.pend;
+    const of = (w: Writer): string => {
+      const f = `f${w.k}`;
+      return `LK=${w.kind};LS=${w.size};LA=${f}a;LAH=${f}ah;LB=${f}b;LBH=${f}bh;LR=${f}r;LRH=${f}rh;LC=${f}cf;LO=${f}of;`;
+    };
+    if (p.t === 'w') return of(p.w);
+    if (p.t === 'carried') return `if(carried){${of(p.w)}}else LK=-1;`;
+    return 'LK=-1;';
+  }
+
+  /** Code leaving the region for RIP (lo, hi) with the instruction count `count` (JS expressions). */
+  private leave(lo: string, hi: string, count: string): string {
+    return `${this.commitLeave()}XL=${lo};XH=${hi};ic=${count};break D;`;
+  }
+
   private commit(): string {
     const p = this.pend;
     if (p.t === 'w') return this.commitOf(p.w);
@@ -128,13 +211,19 @@ class BlockCompiler {
   /** Code storing the precise pre-instruction state of instruction k (before anything that can fault). */
   private sync(k: number): string {
     const [rl, rhv] = this.ripAt(k), [nl, nh] = this.ripAt(k + 1);
-    return `/*WB*/c.ripLo=${rl};c.ripHi=${rhv};c.nextLo=${nl};c.nextHi=${nh};c.curInsn=I[${k}];c.icount=ic+${k};${this.commit()}`;
+    return `/*WB*/c.ripLo=${rl};c.ripHi=${rhv};c.nextLo=${nl};c.nextHi=${nh};c.curInsn=IB[${this.bi}][${k}];c.icount=ic+${k};${this.commit()}`;
   }
 
   /** Code leaving the block after j retired instructions, at the static RIP of instruction j. */
   private exitAt(j: number): string {
-    const [rl, rhv] = this.ripAt(j);
-    return `${this.commit()}/*WB*/c.ripLo=${rl};c.ripHi=${rhv};c.icount=ic+${j};return;`;
+    return this.goTo(j, this.ripAt(j));
+  }
+
+  /** Code leaving the block after `retired` instructions for the static target t: chained when t is a block of the region. */
+  private goTo(retired: number, t: [number, number]): string {
+    const m = t[1] === this.map.pageHi && (t[0] & ~0xfff) === this.map.pageLo ? this.map.index[t[0] & 0xfff] : -1;
+    if (m >= 0) return `${this.commit()}ic+=${retired};E=${m};continue D;`;
+    return this.leave(String(t[0]), String(t[1]), `ic+${retired}`);
   }
 
   /** [statements, expression] for condition `cc` from the pending flags (commits and asks the interpreter when unknown). */
@@ -207,7 +296,8 @@ class BlockCompiler {
     }
   }
 
-  compile(): JitFn {
+  /** The block's code as the body of its region case: it never falls out (every path returns or continues D). */
+  compile(): string {
     const n = this.n;
     const kinds = this.insns.map((_, k) => this.kindOf(k));
     // Backward liveness: does anything observe the flags instruction k writes?
@@ -238,24 +328,10 @@ class BlockCompiler {
     // Later iterations of a self-loop start with the flags in the locals of the body's last writer.
     const endPend = this.pend;
     if (selfLoop && endPend.t === 'w') body = emitAll({ t: 'carried', w: endPend.w });
-    // Guest registers the specialised code touches live in JS locals x<i>/y<i> (low/high
-    // halves): loaded at entry, written back before anything that can observe them (cold
-    // paths, generic handlers, exits), reloaded after a generic handler.
-    const used = new Set<number>(), dirty = new Set<number>();
-    for (const m of body.matchAll(/\br(h?)\[(\d+)\](=(?!=))?/g)) { used.add(Number(m[2])); if (m[3]) dirty.add(Number(m[2])); }
-    body = body.replace(/\br\[(\d+)\]/g, 'x$1').replace(/\brh\[(\d+)\]/g, 'y$1');
-    const wb = [...dirty].map((i) => `GR[${i}]=x${i};GRH[${i}]=y${i};`).join('');
-    const rl = [...used].map((i) => `x${i}=GR[${i}];y${i}=GRH[${i}];`).join('');
-    body = body.replaceAll('/*WB*/', wb).replaceAll('/*RL*/', rl);
-    let src = 'let ic=c.icount;let carried=false;\n';
-    if (this.decls.size) src += `let ${[...this.decls].map((x) => `${x}=0`).join(',')};\n`;
-    src += 'const GR=c.r,GRH=c.rh,rT=c.rTag,rTH=c.rTagHi,rP=c.rPage,wT=c.wTag,wTH=c.wTagHi,wP=c.wPage;\n';
-    if (used.size) src += `let ${[...used].map((i) => `x${i}=GR[${i}],y${i}=GRH[${i}]`).join(',')};\n`;
-    if (selfLoop) src += 'const loopOk=(c.flags&512)===0||(c.intSource===undefined&&!c.interruptWindowExiting);\n';
-    src += selfLoop ? `for(;;){\n${body}}\n` : body;
-    this.source = src;
-    const factory = new Function('H', `return function jitBlock(c,I,stopAt){\n${src}}`) as (h: typeof helpers) => JitFn;
-    return factory(helpers);
+    // Every block starts with the flags in the CPU and needs its whole length of budget.
+    const [sl, sh] = this.ripAt(0);
+    const head = `if(ic+${n}>stopAt){LK=-1;XL=${sl};XH=${sh};break D;}\n`;
+    return selfLoop ? `${head}carried=false;for(;;){\n${body}}\n` : head + body;
   }
 
   // ---- register operands ----
@@ -414,7 +490,9 @@ class BlockCompiler {
         code += this.read(k, 8, `al${k}`, `ah${k}`, `v${k}`, `vh${k}`);
         code += `if(((vh${k}<<16)>>16)!==vh${k}){${this.sync(k)}c.raise(${VEC_GP},0);}`;
         code += `{const t=(al${k}+8)|0;r[4]=t;rh[4]=(ah${k}+((t>>>0)<8?1:0))|0;}`;
-        code += `${this.commit()}/*WB*/c.ripLo=v${k};c.ripHi=vh${k};c.icount=ic+${k + 1};return;`;
+        code += `${this.commit()}ic+=${k + 1};`;
+        code += `if(vh${k}===${this.map.pageHi}&&(v${k}&-4096)===${this.map.pageLo}){const m=MAP[v${k}&4095];if(m>=0){E=m;continue D;}}`;
+        code += this.leave(`v${k}`, `vh${k}`, 'ic');
         break;
       }
       case 'jmp': code += this.jumpExit(k, this.target(k)!); break;
@@ -437,10 +515,10 @@ class BlockCompiler {
       let code = `ic+=${this.n};`;
       const carry = p.t === 'w' ? 'carried=true;' : '';
       code += carry;
-      code += `if(ic+${this.n}>c.stopAtCount()||!loopOk){${this.commit()}/*WB*/c.ripLo=${t[0]};c.ripHi=${t[1]};c.icount=ic;return;}continue;`;
+      code += `if(ic+${this.n}>stopAt){${this.leave(String(t[0]), String(t[1]), 'ic')}}continue;`;
       return code;
     }
-    return `${this.commit()}/*WB*/c.ripLo=${t[0]};c.ripHi=${t[1]};c.icount=ic+${k + 1};return;`;
+    return this.goTo(k + 1, t);
   }
 
   private leaAddr(k: number): string {
@@ -621,15 +699,15 @@ class BlockCompiler {
   private emitGeneric(k: number): string {
     const d = this.insns[k];
     const [nl, nh] = this.ripAt(k + 1);
-    let code = `${this.sync(k)}I[${k}].fn(c,I[${k}]);`;
+    let code = `${this.sync(k)}{const d=IB[${this.bi}][${k}];d.fn(c,d);}`;
     this.pend = { t: 'cpu' };
     if (k === this.n - 1 || (d.flags & 1)) {
-      code += `c.ripLo=c.nextLo;c.ripHi=c.nextHi;c.icount++;return;`;
+      code += `/*RL*/LK=-1;XL=c.nextLo;XH=c.nextHi;ic=c.icount+1;break D;`;
       return code;
     }
     // REP string instructions retire several iterations and may leave RIP on themselves.
     code += `/*RL*/ic=c.icount-${k};`;
-    code += `if(c.breakLoop||c.nextLo!==${nl}||c.nextHi!==${nh}||ic+${this.n}>stopAt){c.ripLo=c.nextLo;c.ripHi=c.nextHi;c.icount=ic+${k + 1};return;}`;
+    code += `if(c.breakLoop||c.nextLo!==${nl}||c.nextHi!==${nh}||ic+${this.n}>stopAt){LK=-1;XL=c.nextLo;XH=c.nextHi;ic+=${k + 1};break D;}`;
     return code;
   }
 }
