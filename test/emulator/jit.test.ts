@@ -175,3 +175,30 @@ test('a #PF in a translated block leaves the precise RIP, count, registers and f
   assert.equal(state(a), state(b));
   assert.deepEqual(a.exit.instructionBytes, Uint8Array.of(0x8b, 0x0b));
 });
+
+// mov edi,15 / call fib / hlt / fib: cmp rdi,2 / jb base / push rdi / dec rdi / call fib / pop rdi /
+// push rax / sub rdi,2 / call fib / pop rdx / add rax,rdx / ret / base: mov rax,rdi / ret
+const FIB = [
+  0xbf, 15, 0, 0, 0, 0xe8, 1, 0, 0, 0, 0xf4,
+  0x48, 0x83, 0xff, 0x02, 0x72, 0x19, 0x57, 0x48, 0xff, 0xcf, 0xe8, 0xf1, 0xff, 0xff, 0xff,
+  0x5f, 0x50, 0x48, 0x83, 0xef, 0x02, 0xe8, 0xe6, 0xff, 0xff, 0xff, 0x5a, 0x48, 0x01, 0xd0, 0xc3,
+  0x48, 0x89, 0xf8, 0xc3,
+];
+
+test('blocks that call and return to each other chain inside one region, exactly like the interpreter', () => {
+  const ref = makeCpu('long64', FIB);
+  ref.jitThreshold = -1;
+  assert.equal(runToExit(ref), CpuExitReason.Halt);
+  assert.equal(ref.getGpr(0), 610n);
+  for (const slice of [1e6, 7, 64]) {
+    const c = jitCpu(FIB);
+    let r: CpuExitReason;
+    do r = c.run(slice); while (r === CpuExitReason.BudgetExhausted);
+    assert.equal(r, CpuExitReason.Halt);
+    assert.equal(state(c), state(ref), `slice ${slice}`);
+    // The fib blocks share one compiled region (jumps, calls and returns between them chain).
+    const blocks = ((c.mem.peekPage(Math.floor(CODE / 4096))?.blocks ?? []) as (Block | undefined)[]).filter((b) => b?.inRegion);
+    assert.ok(blocks.length >= 4, `slice ${slice}: ${blocks.length} blocks in regions`);
+    assert.ok(blocks.some((b) => blocks.some((o) => o !== b && o!.jit === b!.jit)), 'blocks share a region');
+  }
+});
