@@ -68,18 +68,19 @@ export function stringOp(c: Cpu, d: Insn): void {
   const conditional = d.op === 1 || d.op === 4;
   let budget = c.stopAtCount() - c.icount;
   if (budget < 1) budget = 1;
-  // 64-bit REP MOVS/STOS copy whole in-page chunks (stringsBulk.ts). Nothing but this loop
-  // can raise breakLoop or an interrupt between iterations of a chunk (its pages are plain
-  // RAM reached through the TLB), so the checks below at chunk granularity stop exactly
-  // where per-iteration checks would.
-  const bulk = as === 8 && (d.op === 0 || d.op === 2);
+  // Whole in-page chunks run at once (stringsBulk.ts). Nothing but this loop can raise
+  // breakLoop or an interrupt between iterations of a chunk (its pages are plain RAM reached
+  // through the TLB), so the checks below at chunk granularity stop exactly where
+  // per-iteration checks would; a CMPS/SCAS chunk ends with the compare that ends the loop.
   let done = 0;
   try {
     for (;;) {
       let go = true;
-      const n = bulk ? bulkChunk(c, d, c.breakLoop ? 1 : budget - done) : 0;
-      if (n !== 0) done += n;
-      else {
+      const n = bulkChunk(c, d, c.breakLoop ? 1 : budget - done);
+      if (n !== 0) {
+        done += n;
+        if (conditional) go = d.rep === 1 ? getZF(c) : !getZF(c);
+      } else {
         go = once(c, d);
         advance(c, 1, as, -1);
         done++;
