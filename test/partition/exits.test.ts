@@ -341,7 +341,7 @@ test('None after the instruction budget; Canceled before and during a run', () =
   // A cancel raised while the VP runs (here from the interrupt controller's poll) ends the run
   // promptly. The run loop polls between blocks; translated regions do not (vcpu.ts,
   // InterruptSource), so this part runs interpreted.
-  p.virtualProcessor(0).cpu.jitThreshold = -1;
+  (p.virtualProcessor(0).cpu as Cpu).jitThreshold = -1;
   let polls = 0;
   p.setInterruptController(0, { pendingVector: () => { if (++polls === 3) p.cancelRunVirtualProcessor(0); return -1; }, acknowledge: () => -1 });
   setRegs(p, [[R.Rflags, u64Value(0x202)]]);
