@@ -13,7 +13,7 @@ const seconds = Number(opt('seconds', 20));
 const seed = Number(opt('seed', Date.now() % 2 ** 31));
 const hang = Number(opt('hang', 30));
 const only = opt('only', '')?.split(',').filter(Boolean);
-if (!(seconds > 0) || !Number.isFinite(seed)) { console.error('usage: fuzz.mjs [--seconds N] [--seed N] [--hang N] [--only cpu,loaders,hypercalls,expressions,dap]'); process.exit(2); }
+if (!(seconds > 0) || !Number.isFinite(seed)) { console.error('usage: fuzz.mjs [--seconds N] [--seed N] [--hang N] [--only cpu,loaders,hypercalls,expressions,jit,dap]'); process.exit(2); }
 
 const FUZZERS_JS = resolve('out/test/reliability/fuzzers.js');
 const WORKER = `
@@ -42,7 +42,7 @@ function runFuzzer(name) {
 }
 
 const reports = [];
-const names = ['cpu', 'loaders', 'hypercalls', 'expressions'].filter((n) => !only?.length || only.includes(n));
+const names = ['cpu', 'loaders', 'hypercalls', 'expressions', 'jit'].filter((n) => !only?.length || only.includes(n));
 for (const name of names) {
   process.stdout.write(`fuzz ${name}: ${seconds} s, seed ${seed} ... `);
   const r = await runFuzzer(name);

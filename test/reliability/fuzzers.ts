@@ -4,6 +4,7 @@ import { fuzzCpu } from './cpuFuzz';
 import { fuzzLoaders } from './loaderFuzz';
 import { fuzzHypercalls } from './hypercallFuzz';
 import { fuzzExpressions } from './expressionFuzz';
+import { fuzzJit } from './jitFuzz';
 import type { FuzzOptions, FuzzReport } from './fuzzKit';
 
 export const FUZZERS: Record<string, (opts: FuzzOptions) => FuzzReport> = {
@@ -11,4 +12,5 @@ export const FUZZERS: Record<string, (opts: FuzzOptions) => FuzzReport> = {
   loaders: fuzzLoaders,
   hypercalls: fuzzHypercalls,
   expressions: fuzzExpressions,
+  jit: fuzzJit,
 };

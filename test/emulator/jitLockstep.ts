@@ -1,0 +1,146 @@
+// Runs one generated program (jitProgram.ts) twice from identical states — block translation on
+// (jitThreshold 0: blocks are translated on first use and compiled into page regions on
+// their second; sometimes 1-3, so blocks first run interpreted) and off (-1) — in the same
+// random run(N) slices (1..200 mostly, some thousands, a few 1e6), and compares after every slice:
+// the exit reason, the instruction count, RIP, the 16 GPRs, RFLAGS (exactly: both sides
+// materialise the same lazy flags), the exception (vector, error code, CR2) of an exception
+// exit, and the bytes of the code, data and stack pages. The first difference throws a
+// JitMismatch naming the seed, the slice, the field and the disassembly of the program.
+
+import type { Cpu } from '../../src/emulator/cpu';
+import type { PhysicalMemory } from '../../src/emulator/physicalMemory';
+import { CpuExitReason, Seg } from '../../src/emulator/vcpu';
+import { createLongModeCpu } from '../support/longModeCpu';
+import { Rng } from '../reliability/fuzzKit';
+import { CODE, DATA, DATA_SIZE, GPR_NAMES, PAGE, READONLY, STACK, STACK_SIZE, disassemble, generateJitProgram, type JitProgram } from './jitProgram';
+
+/** Page table for 0x200000-0x3FFFFF (4 KiB pages); the rest of the first GiB uses 2 MiB pages. */
+const PT = 0x5000;
+const PD = 0x3000;
+/** Instructions after which a case stops (programs normally halt long before). */
+const MAX_INSTRUCTIONS = 400_000;
+
+export class JitMismatch extends Error {}
+
+function put64(mem: PhysicalMemory, gpa: number, v: number): void {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt(v), true);
+  mem.write(gpa, b);
+}
+
+/** A CPU in 64-bit mode at CPL 0 with the program's pages mapped and its initial state; every exception exits. */
+export function jitCpu(p: JitProgram, jitThreshold: number): Cpu {
+  const { cpu, memory } = createLongModeCpu({ ramTop: 0x400000 });
+  put64(memory, PD + 8, PT | 7);
+  const inRange = (a: number, start: number, size: number): boolean => a >= start && a < start + size;
+  for (let i = 0; i < 512; i++) {
+    const a = 0x200000 + i * PAGE;
+    const pte = inRange(a, CODE, p.codePages * PAGE) || inRange(a, DATA, DATA_SIZE) || inRange(a, STACK, STACK_SIZE) ? a | 7
+      : a === READONLY ? a | 5 : 0;
+    put64(memory, PT + 8 * i, pte);
+  }
+  memory.write(CODE, p.code);
+  memory.write(DATA, p.data);
+  memory.write(READONLY, p.readonly);
+  cpu.setCr(3, cpu.getCr(3)); // the page tables changed
+  p.gprs.forEach((v, i) => cpu.setGpr(i, v));
+  cpu.setRip(BigInt(p.entry));
+  cpu.setRflags(p.rflags);
+  cpu.setSegment(Seg.FS, { ...cpu.getSegment(Seg.FS), base: p.fsBase });
+  cpu.setSegment(Seg.GS, { ...cpu.getSegment(Seg.GS), base: p.gsBase });
+  cpu.setExceptionExitBitmap(0xffffffff);
+  cpu.jitThreshold = jitThreshold;
+  return cpu;
+}
+
+const hex = (v: bigint | number): string => `0x${v.toString(16)}`;
+
+/** Pages whose bytes are compared (code: self-modifying stores; data; stack). */
+const COMPARED: [number, number][] = [[CODE, 3 * PAGE], [DATA, DATA_SIZE], [STACK, STACK_SIZE]];
+
+class Side {
+  readonly buf = COMPARED.map(([, n]) => new Uint8Array(n));
+  constructor(readonly cpu: Cpu) {}
+  readMemory(): void { COMPARED.forEach(([gpa], i) => this.cpu.mem.read(gpa, this.buf[i])); }
+}
+
+/** Differences between the two sides, as "field: jit X interpreter Y" (empty when equal). */
+function differences(a: Side, b: Side, ra: CpuExitReason, rb: CpuExitReason): string[] {
+  const out: string[] = [];
+  const cmp = (name: string, x: bigint | number | string, y: bigint | number | string): void => {
+    if (x !== y) out.push(`${name}: jit ${typeof x === 'string' ? x : hex(x)}, interpreter ${typeof y === 'string' ? y : hex(y)}`);
+  };
+  cmp('exit reason', CpuExitReason[ra], CpuExitReason[rb]);
+  cmp('instruction count', a.cpu.instructionCount, b.cpu.instructionCount);
+  cmp('rip', a.cpu.getRip(), b.cpu.getRip());
+  for (let i = 0; i < 16; i++) cmp(GPR_NAMES[i], a.cpu.getGpr(i), b.cpu.getGpr(i));
+  cmp('rflags', a.cpu.getRflags(), b.cpu.getRflags());
+  if (ra === CpuExitReason.Exception && rb === CpuExitReason.Exception) {
+    const x = a.cpu.exit.exception, y = b.cpu.exit.exception;
+    cmp('exception vector', x.vector, y.vector);
+    cmp('exception error code', x.hasErrorCode ? x.errorCode : 'none', y.hasErrorCode ? y.errorCode : 'none');
+    cmp('exception parameter (CR2)', x.parameter, y.parameter);
+  }
+  a.readMemory(); b.readMemory();
+  COMPARED.forEach(([gpa], i) => {
+    const x = a.buf[i], y = b.buf[i];
+    for (let k = 0; k < x.length; k++) {
+      if (x[k] !== y[k]) { out.push(`memory at ${hex(gpa + k)}: jit ${hex(x[k])}, interpreter ${hex(y[k])}`); break; }
+    }
+  });
+  return out;
+}
+
+function slice(r: Rng): number {
+  const x = r.int(100);
+  if (x < 50) return 1 + r.int(16);
+  if (x < 90) return 1 + r.int(200);
+  if (x < 98) return 200 + r.int(2000);
+  return 1e6;
+}
+
+export interface JitDiffResult { outcome: string; instructions: number; slices: number; threshold: number }
+
+/** Runs program `p` on both sides; throws JitMismatch on the first difference. */
+export function runJitDiff(p: JitProgram, opts: { threshold?: number; perturb?: (jit: Cpu) => void } = {}): JitDiffResult {
+  const r = new Rng(p.seed ^ 0x51ce5);
+  const threshold = opts.threshold ?? (r.bool(0.85) ? 0 : 1 + r.int(3));
+  const a = new Side(jitCpu(p, threshold)), b = new Side(jitCpu(p, -1));
+  opts.perturb?.(a.cpu); // (the test of this harness makes the sides differ)
+  const history: number[] = [0];
+  const fail = (what: string[]): never => {
+    throw new JitMismatch(`translated code differs from the interpreter: seed ${p.seed} (jitThreshold ${threshold}), `
+      + `slice ${history.length - 1} run(${history[history.length - 1]}) ending at instruction ${b.cpu.instructionCount}\n  ${what.join('\n  ')}\n`
+      + `slices so far: ${history.slice(1).slice(-40).join(' ')}\nreplay: VPDBG_JIT_SEED=${p.seed} node scripts/test.mjs jitDiff\n${disassemble(p)}`);
+  };
+  try {
+    const initial = differences(a, b, CpuExitReason.BudgetExhausted, CpuExitReason.BudgetExhausted);
+    if (initial.length) fail(initial);
+    for (;;) {
+      const n = slice(r);
+      history.push(n);
+      const before = a.cpu.instructionCount;
+      const ra = a.cpu.run(n), rb = b.cpu.run(n);
+      for (const [side, reason] of [[a, ra], [b, rb]] as const) {
+        if (reason === CpuExitReason.InternalError) fail([`${side === a ? 'jit' : 'interpreter'} InternalError: ${side.cpu.exit.message}`]);
+      }
+      const diff = differences(a, b, ra, rb);
+      if (diff.length) fail(diff);
+      const ran = a.cpu.instructionCount - before;
+      if (ra === CpuExitReason.BudgetExhausted ? ran !== n : ran > n) fail([`run(${n}) retired ${ran} instructions and returned ${CpuExitReason[ra]}`]);
+      if (ra === CpuExitReason.BudgetExhausted) {
+        if (a.cpu.instructionCount >= MAX_INSTRUCTIONS) return { outcome: 'instruction cap', instructions: a.cpu.instructionCount, slices: history.length - 1, threshold };
+        continue;
+      }
+      const outcome = ra === CpuExitReason.Exception ? `#${a.cpu.exit.exception.vector}` : CpuExitReason[ra];
+      return { outcome, instructions: a.cpu.instructionCount, slices: history.length - 1, threshold };
+    }
+  } finally {
+    a.cpu.dispose(); b.cpu.dispose();
+  }
+}
+
+/** Generates and runs the program of `seed`; returns the outcome (Halt, #vector, ...). */
+export function jitDiffCase(seed: number): JitDiffResult {
+  return runJitDiff(generateJitProgram(seed));
+}
