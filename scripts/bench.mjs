@@ -7,6 +7,10 @@
 //
 // --quick: bench-tiny.elf instead of bench.elf, one round, few latency samples, no
 // QEMU/unicorn (a smoke test of the harness; the figures mean little).
+//
+// After the bench.elf sections, section bench32: the same four kernels in 32-bit protected
+// mode with paging off (test/fixtures/guests/bench32.elf, source test/guests/bench32.asm),
+// per-kernel MIPS and QEMU TCG on the same image; --quick runs bench32-tiny.elf.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -24,6 +28,10 @@ const fullImage = resolve(benchDir, 'bench.elf');
 const tinyImage = resolve(benchDir, 'bench-tiny.elf');
 const image = quick ? tinyImage : fullImage;
 const KERNELS = ['alu', 'sieve', 'fib', 'copy'];
+const guests32 = resolve(root, 'test', 'fixtures', 'guests');
+const full32 = resolve(guests32, 'bench32.elf');
+const tiny32 = resolve(guests32, 'bench32-tiny.elf');
+const image32 = quick ? tiny32 : full32;
 /** Breakpoints of the overhead run: in the hot code's 4 KiB page, past the image's last byte (never executed). */
 const BREAKPOINTS = 100;
 const BREAKPOINT_BASE = '0x100250';
@@ -85,6 +93,19 @@ const ROWS = [
   ['reference', 'unicorn guest seconds (wall time)', 's', ''],
   ['reference', 'unicorn MIPS (cpu time)', 'MIPS', ''],
   ['reference', 'vpdbg / unicorn speed (cpu time)', 'x', '>= 1'],
+  ['bench32', 'bench32 instructions retired', 'M', ''],
+  ...KERNELS.flatMap((k) => [
+    ['bench32', `bench32 ${k} MIPS (cpu time)`, 'MIPS', ''],
+    ['bench32', `bench32 ${k} MIPS (wall time)`, 'MIPS', ''],
+  ]),
+  ['bench32', 'bench32 total MIPS (cpu time)', 'MIPS', ''],
+  ['bench32', 'bench32 total MIPS (wall time)', 'MIPS', ''],
+  ['bench32', 'bench32 guest seconds (cpu time)', 's', ''],
+  ['bench32', 'bench32 guest seconds (wall time)', 's', ''],
+  ['bench32', 'bench32 QEMU TCG guest seconds (cpu time)', 's', ''],
+  ['bench32', 'bench32 QEMU TCG guest seconds (wall time)', 's', ''],
+  ['bench32', 'bench32 QEMU TCG MIPS (cpu time)', 'MIPS', ''],
+  ['bench32', 'bench32 vpdbg / QEMU speed (cpu time)', 'x', ''],
 ];
 const values = new Map();
 const notes = new Map();
@@ -163,6 +184,44 @@ if (quick) {
   reference('unicorn', 'unicorn', measureUnicorn({ image: fullImage, runs: cfg.refRuns }));
 }
 
+// ---- 7: bench32, the kernels in 32-bit protected mode (paging off) ---------------------------
+// Its checksums must match the recorded ones: MIPS of a wrong execution mean nothing, so a
+// mismatch leaves the rows empty with the reason and makes the run exit non-zero.
+const rows32 = ROWS.filter(([section]) => section === 'bench32').map(([, label]) => label);
+const expected32 = readFileSync(image32.replace(/\.elf$/, '.expected'), 'utf8').trimEnd().split('\n');
+const runs32 = Array.from({ length: cfg.rounds }, () => node(['dist/cli.js', 'bench', image32, '--json']));
+const wrong32 = runs32.find((r) => r.status !== 33 || r.lines.map((l) => l.line).join('\n') !== expected32.join('\n'));
+if (wrong32) {
+  const why = `wrong run: ${wrong32.end}, lines ${wrong32.lines.map((l) => l.line).join(' ') || 'none'} (expected ${expected32.join(' ')})`;
+  for (const label of rows32) notes.set(label, why);
+  process.exitCode = 1;
+} else {
+  const best32 = bestOf(runs32);
+  set('bench32 instructions retired', best32.instructions / 1e6);
+  best32.lines.forEach((l, i) => {
+    set(`bench32 ${KERNELS[i]} MIPS (cpu time)`, mips(l.instructions, l.cpuSeconds));
+    set(`bench32 ${KERNELS[i]} MIPS (wall time)`, mips(l.instructions, l.seconds));
+  });
+  set('bench32 total MIPS (cpu time)', mips(best32.instructions, best32.cpuSeconds));
+  set('bench32 total MIPS (wall time)', mips(best32.instructions, best32.seconds));
+  set('bench32 guest seconds (cpu time)', best32.cpuSeconds);
+  set('bench32 guest seconds (wall time)', best32.seconds);
+  const qemuRows = rows32.filter((label) => label.includes('QEMU'));
+  if (quick) {
+    for (const label of qemuRows) notes.set(label, 'skipped: --quick');
+  } else {
+    const q = measureQemu({ image: full32, tiny: tiny32, runs: cfg.refRuns });
+    if (q.skipped) {
+      for (const label of qemuRows) notes.set(label, q.skipped);
+    } else {
+      set('bench32 QEMU TCG guest seconds (cpu time)', q.cpu);
+      set('bench32 QEMU TCG guest seconds (wall time)', q.wall);
+      set('bench32 QEMU TCG MIPS (cpu time)', mips(best32.instructions, q.cpu));
+      set('bench32 vpdbg / QEMU speed (cpu time)', q.cpu / best32.cpuSeconds);
+    }
+  }
+}
+
 // ---- output ------------------------------------------------------------------------------
 const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout?.trim() || 'unknown';
 const host = {
@@ -171,13 +230,14 @@ const host = {
   cpu: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}`,
   loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
   image: image.replace(`${resolve(root, '..')}/`, '../'),
+  image32: image32.replace(`${root}/`, ''),
   quick,
   references: versions,
 };
 const digits = (unit) => (unit === 'x' ? 3 : unit === 'M' || unit === 'MIPS' || unit === 'MiB' || unit === 'KiB' ? 1 : unit === 's' ? 3 : unit === 'ms' ? 2 : 0);
 const rows = ROWS.map(([section, label, unit, target]) => {
   const v = values.get(label);
-  return { section, label, value: v === undefined ? null : Number(v.toFixed(digits(unit))), unit, target, note: v === undefined ? notes.get(/QEMU|unicorn/.exec(label)?.[0]) ?? 'not measured' : undefined };
+  return { section, label, value: v === undefined ? null : Number(v.toFixed(digits(unit))), unit, target, note: v === undefined ? notes.get(label) ?? notes.get(/QEMU|unicorn/.exec(label)?.[0]) ?? 'not measured' : undefined };
 });
 
 if (json) {
@@ -187,6 +247,7 @@ if (json) {
   const out = [];
   out.push(`vpdbg ${pkg.version} bench (${commit}) node ${process.version}, ${host.cpu}, load average ${host.loadAverage.join(' ')}`);
   out.push(`guest ${host.image}; instructions counted by vpdbg from the multiboot entry, each REP iteration one; MIPS = instructions / seconds`);
+  out.push(`bench32 guest ${host.image32}: the same kernels in 32-bit protected mode, paging off`);
   if (versions.length) out.push(`references: ${versions.join('; ')}`);
   out.push('');
   const w = Math.max(...rows.map((r) => r.label.length));

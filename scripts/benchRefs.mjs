@@ -21,7 +21,7 @@ function qemuOnce(qemu, image) {
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const times = [...(r.stderr ?? '').matchAll(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/g)].at(-1);
   const cpu = times ? Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4]) : NaN;
-  return { status: r.status, wall, cpu, lines: (r.stdout ?? '').split(/\r?\n/).filter((l) => /^[0-9a-f]{16}$/.test(l)) };
+  return { status: r.status, wall, cpu, lines: (r.stdout ?? '').split(/\r?\n/).filter((l) => /^(?:[0-9a-f]{8}){1,2}$/.test(l)) };
 }
 
 export function measureQemu({ image, tiny, runs }) {

@@ -28,7 +28,15 @@ const LABELS: [string, string][] = [
   ['reference', 'QEMU TCG guest seconds (cpu time)'], ['reference', 'QEMU TCG guest seconds (wall time)'], ['reference', 'QEMU TCG MIPS (cpu time)'],
   ['reference', 'vpdbg / QEMU speed (cpu time)'], ['reference', 'unicorn guest seconds (cpu time)'], ['reference', 'unicorn guest seconds (wall time)'],
   ['reference', 'unicorn MIPS (cpu time)'], ['reference', 'vpdbg / unicorn speed (cpu time)'],
+  ['bench32', 'bench32 instructions retired'],
+  ...KERNELS.flatMap((k): [string, string][] => [['bench32', `bench32 ${k} MIPS (cpu time)`], ['bench32', `bench32 ${k} MIPS (wall time)`]]),
+  ['bench32', 'bench32 total MIPS (cpu time)'], ['bench32', 'bench32 total MIPS (wall time)'],
+  ['bench32', 'bench32 guest seconds (cpu time)'], ['bench32', 'bench32 guest seconds (wall time)'],
+  ['bench32', 'bench32 QEMU TCG guest seconds (cpu time)'], ['bench32', 'bench32 QEMU TCG guest seconds (wall time)'],
+  ['bench32', 'bench32 QEMU TCG MIPS (cpu time)'], ['bench32', 'bench32 vpdbg / QEMU speed (cpu time)'],
 ];
+/** Rows --quick leaves empty: the reference engines (QEMU, unicorn) are not run. */
+const notQuick = (section: string, label: string) => section === 'reference' || label.includes('QEMU');
 
 function harness(extra: string[]): string {
   const r = spawnSync(process.execPath, ['scripts/bench.mjs', '--quick', ...extra], { encoding: 'utf8', timeout: 120_000 });
@@ -40,7 +48,7 @@ test('bench --quick --json: every row, in order, with a finite number or a skip 
   const out = JSON.parse(harness(['--json'])) as { host: Record<string, unknown>; rows: { section: string; label: string; value: number | null; unit: string; target: string; note?: string }[] };
   assert.deepEqual(out.rows.map((r) => [r.section, r.label]), LABELS);
   for (const r of out.rows) {
-    if (r.section === 'reference') { assert.equal(r.value, null); assert.equal(r.note, 'skipped: --quick'); continue; }
+    if (notQuick(r.section, r.label)) { assert.equal(r.value, null); assert.equal(r.note, 'skipped: --quick'); continue; }
     assert.ok(typeof r.value === 'number' && Number.isFinite(r.value) && r.value >= 0, `${r.label}: ${r.value}`);
   }
   const row = (label: string) => out.rows.find((r) => r.label === label)!;
@@ -50,7 +58,7 @@ test('bench --quick --json: every row, in order, with a finite number or a skip 
   // bench-tiny prints four lines; every exit the filters saw was completed without a match.
   assert.ok(row('exits the filters saw (none matched)').value! >= 4);
   assert.equal(row('stepIn round trip median').target, '<= 2');
-  assert.deepEqual(Object.keys(out.host).sort(), ['commit', 'cpu', 'image', 'loadAverage', 'node', 'quick', 'references']);
+  assert.deepEqual(Object.keys(out.host).sort(), ['commit', 'cpu', 'image', 'image32', 'loadAverage', 'node', 'quick', 'references']);
 });
 
 test('bench --quick: an aligned text table, one row per figure, values parse', { skip }, () => {
@@ -65,7 +73,7 @@ test('bench --quick: an aligned text table, one row per figure, values parse', {
     const [section, label] = LABELS[i];
     assert.ok(line.startsWith(section.padEnd(11) + label), line);
     const value = line.slice(valueEnd - 10, valueEnd).trim();
-    if (section === 'reference') assert.equal(value, '-');
+    if (notQuick(section, label)) assert.equal(value, '-');
     else assert.ok(Number.isFinite(Number(value)), `${label}: ${value}`);
   });
 });
