@@ -38,15 +38,58 @@ function le(p: Uint8Array, o: number, s: number): number {
 /** rAX's bytes, the SCAS comparand (one buffer, no allocation per chunk). */
 const acc = new Uint8Array(8);
 
+function loadAcc(c: Cpu, s: number): void {
+  for (let j = 0; j < s; j++) acc[j] = j < 4 ? c.r[0] >>> (8 * j) : c.rh[0] >>> (8 * (j - 4));
+}
+
+/** 32-bit views of pages, so equal runs compare four bytes at a time. */
+const words = new WeakMap<Uint8Array, Int32Array>();
+
+function wordsOf(p: Uint8Array): Int32Array {
+  let w = words.get(p);
+  if (w === undefined) { w = new Int32Array(p.buffer, p.byteOffset, p.length >> 2); words.set(p, w); }
+  return w;
+}
+
+/** Equal bytes of a and b from ai and bi upward before the first difference, at most len. */
+function sameUp(a: Uint8Array, ai: number, b: Uint8Array, bi: number, len: number): number {
+  let j = 0;
+  if (len >= 32 && ((ai ^ bi) & 3) === 0 && ((a.byteOffset | b.byteOffset) & 3) === 0) {
+    for (; (ai + j) & 3; j++) if (a[ai + j] !== b[bi + j]) return j;
+    const wa = wordsOf(a), wb = wordsOf(b);
+    let x = (ai + j) >> 2, y = (bi + j) >> 2;
+    const end = x + ((len - j) >> 2);
+    while (x < end && wa[x] === wb[y]) { x++; y++; }
+    j = (x << 2) - ai;
+  }
+  while (j < len && a[ai + j] === b[bi + j]) j++;
+  return j;
+}
+
+/** Equal bytes of a and b from ai and bi downward before the first difference, at most len. */
+function sameDown(a: Uint8Array, ai: number, b: Uint8Array, bi: number, len: number): number {
+  let j = 0;
+  while (j < len && a[ai - j] === b[bi - j]) j++;
+  return j;
+}
+
+/** Bytes of b matching rAX's element bytes (acc) from the element at bi, in the scan's direction. */
+function sameAsAcc(b: Uint8Array, bi: number, s: number, len: number, down: boolean): number {
+  let j = 0;
+  if (down) for (let e = s - 1, top = bi + s - 1; j < len && b[top - j] === acc[e]; j++) { if (--e < 0) e = s - 1; }
+  else for (let e = 0; j < len && b[bi + j] === acc[e]; j++) { if (++e === s) e = 0; }
+  return j;
+}
+
 /**
  * Index of the first of `n` elements (a's at ao, b's at bo, each stepping by its own stride)
- * whose equality is not `equal`, i.e. where REPE (equal) or REPNE (!equal) stops; n if none.
+ * that are equal, where REPNE stops; n if none.
  */
-function firstEnd(a: Uint8Array, ao: number, aStep: number, b: Uint8Array, bo: number, bStep: number, s: number, n: number, equal: boolean): number {
+function firstEqual(a: Uint8Array, ao: number, aStep: number, b: Uint8Array, bo: number, bStep: number, s: number, n: number): number {
   for (let k = 0; k < n; k++, ao += aStep, bo += bStep) {
-    let same = true;
-    for (let j = 0; j < s; j++) if (a[ao + j] !== b[bo + j]) { same = false; break; }
-    if (same !== equal) return k;
+    let j = 0;
+    while (j < s && a[ao + j] === b[bo + j]) j++;
+    if (j === s) return k;
   }
   return n;
 }
@@ -123,14 +166,18 @@ export function bulkChunk(c: Cpu, d: Insn, max: number): number {
       break;
     }
     default: {
-      const equal = d.rep === 1;
       let k: number;
-      if (op === 1) k = firstEnd(src!, so, step, dst!, dO, step, s, n, equal);
-      else if (s === 1 && !equal) k = findByte(dst!, dO, c.r[0] & 0xff, n, down);
-      else {
-        for (let j = 0; j < s; j++) acc[j] = j < 4 ? c.r[0] >>> (8 * j) : c.rh[0] >>> (8 * (j - 4));
-        k = firstEnd(acc, 0, 0, dst!, dO, step, s, n, equal);
-      }
+      if (d.rep === 1) {
+        // REPE: the element holding the first differing byte ends it.
+        const len = n * s;
+        let j: number;
+        if (op === 4) { loadAcc(c, s); j = sameAsAcc(dst!, dO, s, len, down); }
+        else if (down) j = sameDown(src!, so + s - 1, dst!, dO + s - 1, len);
+        else j = sameUp(src!, so, dst!, dO, len);
+        k = (j / s) | 0;
+      } else if (op === 4 && s === 1) k = findByte(dst!, dO, c.r[0] & 0xff, n, down);
+      else if (op === 4) { loadAcc(c, s); k = firstEqual(acc, 0, 0, dst!, dO, step, s, n); }
+      else k = firstEqual(src!, so, step, dst!, dO, step, s, n);
       if (k < n) n = k + 1;
       // The flags of the chunk's last compare, computed the way one iteration computes them.
       const bo = dO + (n - 1) * step, w = s > 4 ? 4 : s;

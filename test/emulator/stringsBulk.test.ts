@@ -5,6 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeCpu, runToExit, CODE, SMALL_PAGES, PT, PDPT, w64, FLAGS, type Mode } from './cpuKit';
 import { CpuExitReason, Seg } from '../../src/emulator/vcpu';
+import { runMultibootGuest } from '../support/guestRunner';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Cpu } from '../../src/emulator/cpu';
 
 const REP_MOVSB = [0xf3, 0xa4], REP_MOVSQ = [0xf3, 0x48, 0xa5], REP_STOSB = [0xf3, 0xaa];
@@ -410,3 +413,11 @@ for (const cfg of CONFIGS) {
     assert.deepEqual([...reasons].sort(), [...cfg.exits].sort(), 'the exits the cases are built to reach');
   });
 }
+
+test('perf-strings guest (memchr/memcpy/memcmp/memset loops in protected mode) prints the checksums QEMU prints', () => {
+  const dir = join(__dirname, '../fixtures/guests');
+  const r = runMultibootGuest(readFileSync(join(dir, 'perf-strings.bin')), { maxInstructions: 200_000_000 });
+  assert.equal(r.serial, readFileSync(join(dir, 'perf-strings.expected'), 'utf8'), `stop: ${r.stop}`);
+  assert.equal(r.stop, 'debug-exit');
+  assert.equal(r.exitCode, 0x10);
+});
