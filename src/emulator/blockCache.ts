@@ -60,7 +60,7 @@ export function translateHot(c: Cpu, b: Block, region: boolean): void {
     const blocks = page.blocks, base = b.linLo & ~0xfff;
     const member = (o: number): Block | null => {
       const x = blocks[o];
-      return x instanceof Block && x.mode === 2 && x.epoch === c.blockEpoch && x.linHi === b.linHi &&
+      return x instanceof Block && x.mode === b.mode && x.epoch === c.blockEpoch && x.linHi === b.linHi &&
         (x.linLo & ~0xfff) === base && !x.bpAtStart && x.jit !== null && !isSelfLoop(x) ? x : null;
     };
     const seen = new Set<Block>([b]);

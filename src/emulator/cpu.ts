@@ -228,6 +228,7 @@ export class Cpu implements VirtualCpu, MemoryListener {
       if (this.segSel[Seg.CS] & 3) this.cpl = this.segSel[Seg.CS] & 3;
     } else this.cpl = cpl;
     for (let s = 0; s < 6; s++) this.segFlat[s] = this.computeFlat(s) ? 1 : 0;
+    this.flat32 = this.computeFlat32();
     const user = this.cpl === 3;
     if (user !== this.tlbUser) { this.tlbUser = user; this.flushTlb(true); }
     this.slowStep = (this.flags & TF) !== 0 || (this.dr7 & 0xff) !== 0;
@@ -259,6 +260,16 @@ export class Cpu implements VirtualCpu, MemoryListener {
     this.segLimit[s] = limit >>> 0;
     this.segAttr[s] = attr;
     if (s < 6) this.segFlat[s] = this.computeFlat(s) ? 1 : 0;
+    this.flat32 = this.computeFlat32();
+    // Translated 32-bit code assumes the segments it was entered with (jit/translator.ts).
+    this.breakLoop = true;
+  }
+
+  /** 32-bit code with CS, DS, ES and SS flat and a 32-bit stack: linear address = offset (jit/translator.ts). */
+  flat32 = false;
+  private computeFlat32(): boolean {
+    return this.codeMode === 1 && this.stackSize === 4 && this.segBaseLo[Seg.CS] === 0 && this.segLimit[Seg.CS] === 0xffffffff &&
+      this.segFlat[Seg.DS] === 1 && this.segFlat[Seg.ES] === 1 && this.segFlat[Seg.SS] === 1;
   }
 
   // =====================================================================================
@@ -843,7 +854,7 @@ export class Cpu implements VirtualCpu, MemoryListener {
 
   /** The instruction being executed (for exits raised from deep helpers). */
   curInsn: Insn | null = null;
-  /** Executions of a 64-bit block before it is translated to JavaScript (jit/translator.ts); -1 disables translation. */
+  /** Executions of a 64-bit or flat 32-bit block before it is translated to JavaScript (jit/translator.ts); -1 disables translation. */
   jitThreshold = 16;
 
   run(maxInstructions: number): CpuExitReason {
@@ -910,8 +921,8 @@ export class Cpu implements VirtualCpu, MemoryListener {
       if (this.slowStep) { this.stepSlow(b.insns[0]); continue; }
       this.breakLoop = false;
       const insns = b.insns;
-      if (b.mode === 2 && this.jitThreshold >= 0) {
-        // Hot 64-bit blocks run as translated JavaScript when the whole block fits the budget.
+      if ((b.mode === 2 || (b.mode === 1 && this.flat32)) && this.jitThreshold >= 0) {
+        // Hot 64-bit and flat 32-bit blocks run as translated JavaScript when the whole block fits the budget.
         if (b.jit === null) { if (++b.hits > this.jitThreshold) translateHot(this, b, false); } else if (!b.inRegion && ++b.hits > this.jitThreshold * 64) translateHot(this, b, true);
         if (b.jit !== null && this.stopAt - this.icount >= insns.length && this.icount !== this.shadowUntil) {
           b.jit(this, b.jitEntry, this.stopAt);

@@ -4,9 +4,9 @@
 // translated loops; faults in translated code leave the interpreter's precise state.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeCpu, runToExit, CODE, SMALL_PAGES, PT, w64 } from './cpuKit';
+import { makeCpu, runToExit, CODE, SMALL_PAGES, PT, SEL, w64 } from './cpuKit';
 import { multibootCpu } from './multibootHarness';
-import { CpuExitReason } from '../../src/emulator/vcpu';
+import { CpuExitReason, Seg } from '../../src/emulator/vcpu';
 import type { Cpu } from '../../src/emulator/cpu';
 import type { Block } from '../../src/emulator/blockCache';
 
@@ -201,4 +201,47 @@ test('blocks that call and return to each other chain inside one region, exactly
     assert.ok(blocks.length >= 4, `slice ${slice}: ${blocks.length} blocks in regions`);
     assert.ok(blocks.some((b) => blocks.some((o) => o !== b && o!.jit === b!.jit)), 'blocks share a region');
   }
+});
+
+// 32-bit: mov edi,15 / call fib / hlt / fib: cmp edi,2 / jb base / push edi / dec edi / call fib /
+// pop edi / push eax / sub edi,2 / call fib / pop edx / add eax,edx / ret / base: mov eax,edi / ret
+const FIB32 = [
+  0xbf, 15, 0, 0, 0, 0xe8, 1, 0, 0, 0, 0xf4,
+  0x83, 0xff, 0x02, 0x72, 0x15, 0x57, 0x4f, 0xe8, 0xf4, 0xff, 0xff, 0xff,
+  0x5f, 0x50, 0x83, 0xef, 0x02, 0xe8, 0xea, 0xff, 0xff, 0xff, 0x5a, 0x01, 0xd0, 0xc3,
+  0x89, 0xf8, 0xc3,
+];
+// mov ebx,0x5000 / mov ecx,100 / L: mov [ebx+ecx*4],ecx / add eax,[ebx+ecx*4] / dec ecx / jnz L / hlt
+const SUM32 = [0xbb, 0x00, 0x50, 0, 0, 0xb9, 100, 0, 0, 0, 0x89, 0x0c, 0x8b, 0x03, 0x04, 0x8b, 0x49, 0x75, 0xf7, 0xf4];
+
+function run32(code: number[], jit: boolean, slice: number, setup?: (c: Cpu) => void): Cpu {
+  const c = makeCpu('prot32', code);
+  setup?.(c);
+  c.jitThreshold = jit ? 0 : -1;
+  let r: CpuExitReason;
+  do r = c.run(slice); while (r === CpuExitReason.BudgetExhausted);
+  assert.equal(r, CpuExitReason.Halt, c.exit.message);
+  return c;
+}
+
+test('flat 32-bit code is translated and chained, exactly like the interpreter', () => {
+  for (const [code, rax] of [[FIB32, 610n], [SUM32, 5050n]] as const) {
+    const ref = run32([...code], false, 1e6);
+    assert.equal(ref.getGpr(0), rax);
+    for (const slice of [1e6, 5, 33]) {
+      const c = run32([...code], true, slice);
+      assert.equal(state(c), state(ref), `slice ${slice}`);
+      assert.ok(translatedBlocks(c, CODE) > 0, 'translated');
+    }
+  }
+  const mem = (c: Cpu): string => Buffer.from(c.mem.peekPage(5)!.bytes).toString('hex');
+  assert.equal(mem(run32([...SUM32], true, 7)), mem(run32([...SUM32], false, 7)));
+});
+
+test('32-bit code with a based data segment runs interpreted, with the segment base applied', () => {
+  const based = (c: Cpu): void => c.setSegment(Seg.DS, { base: 0x100n, limit: 0xffffffff, selector: SEL.data, attributes: 0xc093 });
+  const c = run32([...SUM32], true, 1e6, based), ref = run32([...SUM32], false, 1e6, based);
+  assert.equal(state(c), state(ref));
+  assert.equal(translatedBlocks(c, CODE), 0, 'not flat: no translation');
+  assert.equal(c.mem.peekPage(5)!.bytes[0x100 + 4 * 100], 100, 'the store went through DS.base');
 });

@@ -1,5 +1,7 @@
-// Block translator: turns a decoded 64-bit-mode block into JavaScript source compiled once
-// with `new Function`, so V8 optimizes the guest block as straight-line code.
+// Block translator: turns decoded blocks of 64-bit code, or of 32-bit protected-mode code run
+// with flat segments (Cpu.flat32: CS, DS, ES and SS based at 0 with 4 GiB limits and a 32-bit
+// stack, so linear addresses equal offsets), into JavaScript source compiled once with
+// `new Function`, so V8 optimizes the guest code as straight-line code.
 //
 // Contract of a translated block (see Cpu.runInner): it is entered with RIP at the block's
 // start, RF/TF/DR7 breakpoints off, at least `insns.length` instructions of budget left and
@@ -25,6 +27,7 @@ import { shiftRmImm, shiftRm1 } from '../shifts';
 import { imulRegRm, imulRegRmImm } from '../muldiv';
 import { jmpRel, jcc, callRel, retNear } from '../control';
 import { muls64, PROD } from '../operands';
+import { Seg } from '../vcpu';
 
 /**
  * A compiled region: runs its block number `entry` from the block start, then on through
@@ -32,8 +35,8 @@ import { muls64, PROD } from '../operands';
  */
 export type JitFn = (c: Cpu, entry: number, stopAt: number) => void;
 
-/** What a translator needs of a block. */
-export interface TranslatableBlock { readonly insns: Insn[]; readonly linLo: number; readonly linHi: number; readonly bpAtStart: boolean }
+/** What a translator needs of a block (mode: 2 = 64-bit, 1 = 32-bit flat; see Cpu.codeMode). */
+export interface TranslatableBlock { readonly insns: Insn[]; readonly mode: number; readonly linLo: number; readonly linHi: number; readonly bpAtStart: boolean }
 
 /** The linear page of a region and its chainable blocks by page offset (-1: leave the region). */
 interface RegionMap { readonly pageLo: number; readonly pageHi: number; readonly index: Int16Array }
@@ -94,7 +97,7 @@ export function staticSuccessors(b: TranslatableBlock): number[] {
   const out: number[] = [];
   const add = (t: number): void => { if (t >= page && t < page + 0x1000) out.push(t - page); };
   const branch = last.fn === jcc || last.fn === jmpRel || last.fn === callRel;
-  if (branch && last.os === 8) add(end + last.imm);
+  if (branch && last.os === b.mode * 4) add(end + last.imm);
   if (!branch || last.fn !== jmpRel) add(end); // conditional, call return site, or a block cut short
   return out;
 }
@@ -102,7 +105,7 @@ export function staticSuccessors(b: TranslatableBlock): number[] {
 /** Whether block b ends with a direct 64-bit branch back to its own start (such a block is translated as a loop). */
 export function isSelfLoop(b: TranslatableBlock): boolean {
   const last = b.insns[b.insns.length - 1];
-  if (b.bpAtStart || (last.fn !== jcc && last.fn !== jmpRel) || last.os !== 8) return false;
+  if (b.bpAtStart || (last.fn !== jcc && last.fn !== jmpRel) || last.os !== b.mode * 4) return false;
   let len = 0;
   for (const d of b.insns) len += d.len;
   return (b.linLo >>> 0) + len + last.imm === (b.linLo >>> 0);
@@ -146,8 +149,14 @@ class BlockCompiler {
   private pend: Pend = { t: 'cpu' };
   private needed: boolean[] = [];
   private loop = false;
+  /** 32-bit flat code: offsets are linear addresses, the high halves are 0. */
+  private readonly m32: boolean;
+  /** Operand size of near branches and stack operations. */
+  private readonly wide: number;
 
   constructor(private readonly b: TranslatableBlock, private readonly bi: number, private readonly map: RegionMap, private readonly decls: Set<string>) {
+    this.m32 = b.mode === 1;
+    this.wide = this.m32 ? 4 : 8;
     this.insns = b.insns;
     this.n = b.insns.length;
     let o = 0;
@@ -158,12 +167,14 @@ class BlockCompiler {
   // ---- addresses of instruction boundaries (constant: the block's linear address is its RIP in 64-bit mode) ----
   private ripAt(j: number): [number, number] {
     const s = (this.b.linLo >>> 0) + this.off[j];
+    if (this.m32) return [s | 0, 0];
     return [s | 0, (this.b.linHi + (s > 0xffffffff ? 1 : 0)) | 0];
   }
 
   private target(k: number): [number, number] | null {
     const d = this.insns[k];
     const [nl, nh] = this.ripAt(k + 1);
+    if (this.m32) return [(nl + d.imm) | 0, 0]; // flat CS: the 4 GiB limit cannot be exceeded
     const s = (nl >>> 0) + d.imm;
     const hi = (nh + (s > 0xffffffff ? 1 : s < 0 ? -1 : 0)) | 0;
     if (!isCanonical(hi)) return null;
@@ -253,8 +264,9 @@ class BlockCompiler {
   /** Specialised kind of instruction k, or null for the generic handler path. */
   private kindOf(k: number): string | null {
     const d = this.insns[k], fn = d.fn, s = d.os;
-    // 64-bit addressing only (67h-prefixed 32-bit addressing takes the generic path).
-    const memOk = d.mod === 3 || d.as === 8;
+    // 64-bit code: 64-bit addressing only (67h-prefixed 32-bit addressing takes the generic
+    // path). 32-bit code: 32-bit addressing through the flat segments only (not FS, GS or CS).
+    const memOk = d.mod === 3 || (this.m32 ? d.as === 4 && (d.seg === Seg.ES || d.seg === Seg.SS || d.seg === Seg.DS) : d.as === 8);
     if (d.lock) return null;
     if (fn === aluRmReg || fn === aluRmImm || fn === aluRegRm) {
       if (d.op === 2 || d.op === 3) return null;
@@ -270,13 +282,13 @@ class BlockCompiler {
       return count === 0 ? null : 'shift';
     }
     if ((fn === imulRegRm || fn === imulRegRmImm) && (s === 4 || s === 8)) return memOk ? 'imul' : null;
-    if ((fn === pushReg || fn === pushImm) && s === 8) return 'push';
-    if (fn === popReg && s === 8) return 'pop';
+    if ((fn === pushReg || fn === pushImm) && s === this.wide) return 'push';
+    if (fn === popReg && s === this.wide) return 'pop';
     if (fn === jmpRel || fn === jcc || fn === callRel) {
-      if (s !== 8 || this.target(k) === null) return null;
+      if (s !== this.wide || this.target(k) === null) return null;
       return fn === jmpRel ? 'jmp' : fn === jcc ? 'jcc' : 'call';
     }
-    if (fn === retNear && s === 8 && d.imm === 0) return 'ret';
+    if (fn === retNear && s === this.wide && d.imm === 0) return 'ret';
     return null;
   }
 
@@ -381,6 +393,12 @@ class BlockCompiler {
   /** Declares al{k}/ah{k} = linear address of instruction k's memory operand (64-bit addressing), with the canonical check. */
   private addr(k: number): string {
     const d = this.insns[k];
+    if (this.m32) {
+      // Flat segments: the linear address is the 32-bit offset; limits cannot be exceeded.
+      let lo = d.base >= 0 ? `r[${d.base}]` : '0';
+      if (d.index >= 0) lo = `(${lo}+${d.scale ? `(r[${d.index}]<<${d.scale})` : `r[${d.index}]`})`;
+      return `const al${k}=(${lo}+${d.disp | 0})|0,ah${k}=0;`;
+    }
     let { code, lo, hi } = this.offset(k);
     if (d.seg >= 4) {
       code += `const g${k}=(${lo}+c.segBaseLo[${d.seg}])|0;`;
@@ -462,35 +480,28 @@ class BlockCompiler {
       case 'shift': code += this.emitShift(k); break;
       case 'imul': code += this.emitImul(k); break;
       case 'push': {
-        const [l, h] = d.fn === pushReg ? this.rdReg(d.rm, 8) : [String(d.imm), String(d.immHi)];
-        code += `const v${k}=${l},vh${k}=${h};const al${k}=(r[4]-8)|0,ah${k}=(rh[4]-((r[4]>>>0)<8?1:0))|0;`;
-        code += `if(((ah${k}<<16)>>16)!==ah${k}){${this.sync(k)}c.raise(${VEC_SS},0);}`;
-        code += this.write(k, 8, `al${k}`, `ah${k}`, `v${k}`, `vh${k}`);
-        code += `r[4]=al${k};rh[4]=ah${k};` + this.breakCheck(k);
+        const w = this.wide;
+        const [l, h] = d.fn === pushReg ? this.rdReg(d.rm, w) : [String(d.imm), String(d.immHi)];
+        code += `const v${k}=${l},vh${k}=${h};` + this.pushTop(k);
+        code += this.write(k, w, `al${k}`, `ah${k}`, `v${k}`, `vh${k}`);
+        code += this.setTop(k) + this.breakCheck(k);
         break;
       }
       case 'pop': {
-        code += `const al${k}=r[4],ah${k}=rh[4];if(((ah${k}<<16)>>16)!==ah${k}){${this.sync(k)}c.raise(${VEC_SS},0);}`;
-        code += this.read(k, 8, `al${k}`, `ah${k}`, `v${k}`, `vh${k}`);
-        code += `{const t=(al${k}+8)|0;r[4]=t;rh[4]=(ah${k}+((t>>>0)<8?1:0))|0;}`;
-        code += this.wrReg(d.rm, 8, `v${k}`, `vh${k}`) + this.breakCheck(k);
+        code += this.popTop(k) + this.read(k, this.wide, `al${k}`, `ah${k}`, `v${k}`, `vh${k}`) + this.afterPop(k);
+        code += this.wrReg(d.rm, this.wide, `v${k}`, `vh${k}`) + this.breakCheck(k);
         break;
       }
       case 'call': {
         const [nl, nh] = this.ripAt(k + 1);
-        code += `const al${k}=(r[4]-8)|0,ah${k}=(rh[4]-((r[4]>>>0)<8?1:0))|0;`;
-        code += `if(((ah${k}<<16)>>16)!==ah${k}){${this.sync(k)}c.raise(${VEC_SS},0);}`;
-        code += this.write(k, 8, `al${k}`, `ah${k}`, String(nl), String(nh));
-        code += `r[4]=al${k};rh[4]=ah${k};`;
-        code += this.jumpExit(k, this.target(k)!);
+        code += this.pushTop(k) + this.write(k, this.wide, `al${k}`, `ah${k}`, String(nl), String(nh));
+        code += this.setTop(k) + this.jumpExit(k, this.target(k)!);
         break;
       }
       case 'ret': {
-        code += `const al${k}=r[4],ah${k}=rh[4];if(((ah${k}<<16)>>16)!==ah${k}){${this.sync(k)}c.raise(${VEC_SS},0);}`;
-        code += this.read(k, 8, `al${k}`, `ah${k}`, `v${k}`, `vh${k}`);
-        code += `if(((vh${k}<<16)>>16)!==vh${k}){${this.sync(k)}c.raise(${VEC_GP},0);}`;
-        code += `{const t=(al${k}+8)|0;r[4]=t;rh[4]=(ah${k}+((t>>>0)<8?1:0))|0;}`;
-        code += `${this.commit()}ic+=${k + 1};`;
+        code += this.popTop(k) + this.read(k, this.wide, `al${k}`, `ah${k}`, `v${k}`, `vh${k}`);
+        if (!this.m32) code += `if(((vh${k}<<16)>>16)!==vh${k}){${this.sync(k)}c.raise(${VEC_GP},0);}`;
+        code += this.afterPop(k) + `${this.commit()}ic+=${k + 1};`;
         code += `if(vh${k}===${this.map.pageHi}&&(v${k}&-4096)===${this.map.pageLo}){const m=MAP[v${k}&4095];if(m>=0){E=m;continue D;}}`;
         code += this.leave(`v${k}`, `vh${k}`, 'ic');
         break;
@@ -505,6 +516,26 @@ class BlockCompiler {
       default: code += this.emitGeneric(k);
     }
     return code + '}\n';
+  }
+
+  // ---- stack (64-bit, or the flat 32-bit stack whose ESP update leaves the high half alone) ----
+  /** Declares al{k}/ah{k} = the new stack top of a push, with the canonical check. */
+  private pushTop(k: number): string {
+    if (this.m32) return `const al${k}=(r[4]-4)|0,ah${k}=0;`;
+    return `const al${k}=(r[4]-8)|0,ah${k}=(rh[4]-((r[4]>>>0)<8?1:0))|0;if(((ah${k}<<16)>>16)!==ah${k}){${this.sync(k)}c.raise(${VEC_SS},0);}`;
+  }
+
+  private setTop(k: number): string { return this.m32 ? `r[4]=al${k};` : `r[4]=al${k};rh[4]=ah${k};`; }
+
+  /** Declares al{k}/ah{k} = the stack top a pop reads, with the canonical check. */
+  private popTop(k: number): string {
+    if (this.m32) return `const al${k}=r[4],ah${k}=0;`;
+    return `const al${k}=r[4],ah${k}=rh[4];if(((ah${k}<<16)>>16)!==ah${k}){${this.sync(k)}c.raise(${VEC_SS},0);}`;
+  }
+
+  private afterPop(k: number): string {
+    if (this.m32) return `r[4]=(al${k}+4)|0;`;
+    return `{const t=(al${k}+8)|0;r[4]=t;rh[4]=(ah${k}+((t>>>0)<8?1:0))|0;}`;
   }
 
   /** Leaves (or, for the self-loop's back edge, repeats) after a direct jump of instruction k to `t`. */
