@@ -67,6 +67,12 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 if (require.main === module) {
   steadyJitTiering();
+  // A reader that goes away (`vpdbg run x | head`) ends the command quietly, as SIGPIPE ends
+  // other Unix tools (status 128 + 13), instead of an unhandled EPIPE error with a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(141);
+    throw e;
+  });
   main(process.argv.slice(2)).then(
     (status) => { process.exitCode = status; },
     (e: unknown) => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { parseArgs, parseSize, parseInteger, UsageError, type CommandSpec } from '../../src/cli/args';
 
 const CLI = 'dist/cli.js';
@@ -139,4 +139,15 @@ test('argument parser: forms, conversions and errors', () => {
     assert.throws(() => parseArgs(SPEC, bad), UsageError, bad.join(' '));
   }
   assert.equal(parseArgs(SPEC, ['--help']).help, true);
+});
+
+test('a reader that closes the pipe early ends vpdbg quietly (status 141, no stack trace)', async () => {
+  // `vpdbg bench IMAGE | head -0`: the read end closes before vpdbg writes anything.
+  const child = spawn(process.execPath, [CLI, 'bench', `${GUESTS}/bench32-tiny.elf`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+  const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  assert.equal(stderr, '');
+  assert.equal(status, 141);
 });
