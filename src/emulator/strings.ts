@@ -5,7 +5,7 @@
 
 import type { Cpu } from './cpu';
 import type { Insn } from './insn';
-import { DF, getZF } from './flags';
+import { DF, TF, getZF } from './flags';
 import { Seg } from './vcpu';
 import { alu, AluOp } from './alu';
 import { MASK } from './operands';
@@ -66,8 +66,9 @@ export function stringOp(c: Cpu, d: Insn): void {
   if (countZero(c, as)) return;
   // REP only conditions CMPS/SCAS; for the others F2 behaves as F3.
   const conditional = d.op === 1 || d.op === 4;
+  // Single-step (TF) traps after every iteration, RIP still on the REP while iterations remain.
   let budget = c.stopAtCount() - c.icount;
-  if (budget < 1) budget = 1;
+  if (budget < 1 || (c.flags & TF)) budget = 1;
   // Whole in-page chunks run at once (stringsBulk.ts). Nothing but this loop can raise
   // breakLoop or an interrupt between iterations of a chunk (its pages are plain RAM reached
   // through the TLB), so the checks below at chunk granularity stop exactly where
@@ -86,7 +87,8 @@ export function stringOp(c: Cpu, d: Insn): void {
         done++;
       }
       if (countZero(c, as) || (conditional && !go)) break;
-      if (done >= budget || c.breakLoop) {
+      // A DR0-3 data breakpoint traps after the iteration that hit it (their pages stay out of the TLB).
+      if (done >= budget || c.breakLoop || c.dataBreakHits !== 0) {
         // Not finished: the instruction stays at RIP for the next iteration.
         c.nextLo = c.ripLo; c.nextHi = c.ripHi;
         c.breakLoop = true;
