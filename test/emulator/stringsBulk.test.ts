@@ -328,22 +328,28 @@ function prepare(cfg: Config, op: Op, s: number, v: Variant, start: Start, down:
   const top = cfg.as === 2 ? 0x10000 : 2 ** 32;
   // The bytes of one element are contiguous in linear space (only offsets wrap).
   const lin = (base: number, off: number, j: number): number => cfg.mode === 'long64' ? base + off + j : (base + off + j) % 2 ** 32;
+  // SCAS compares with rAX's distinct bytes, so a scan that mixes up byte order fails.
+  const ax = op === 'stos' ? 0x8877665544332211n : op === 'scas' ? 0x4142434445464748n : 0x4141414141414141n;
+  const axByte = (j: number): number => Number((ax >> BigInt(8 * j)) & 0xffn);
+  const step = down ? -s : s, wrapOff = (o: number): number => ((o % top) + top) % top;
+  const poke = (gpa: number, b: number): void => { c.mem.write(gpa, Uint8Array.of(b)); };
+  if (op === 'scas' && v.fill === 'same') {
+    for (let k = 0; k < count; k++) for (let j = 0; j < s; j++) poke(phys(lin(esBase, wrapOff(di + k * step), j)), axByte(j));
+  }
   if (v.plant) {
-    // Element M (2/3 of the way) ends the REPE/REPNE.
-    const m = Math.floor((count * 2) / 3), step = down ? -s : s;
-    const dOff = ((di + m * step) % top + top) % top, sOff = ((si + m * step) % top + top) % top;
+    // Element M (2/3 of the way) ends the REPE (one byte differs) or REPNE (all bytes equal).
+    const m = Math.floor((count * 2) / 3), dOff = wrapOff(di + m * step), sOff = wrapOff(si + m * step);
     for (let j = 0; j < s; j++) {
-      const dGpa = phys(lin(esBase, dOff, j));
       let b: number;
-      if (v.fill === 'same') b = j === s - 1 ? 0x42 : 0x41;
-      else if (op === 'scas') b = 0x41;
-      else { const t = new Uint8Array(1); c.mem.read(phys(lin(cfg.bases[0], sOff, j)), t); b = t[0]; }
-      c.mem.write(dGpa, Uint8Array.of(b));
+      if (op === 'scas') b = v.fill === 'same' && j === s - 1 ? axByte(j) ^ 0xff : axByte(j);
+      else if (v.fill === 'same') b = j === s - 1 ? 0x42 : 0x41;
+      else { const x = new Uint8Array(1); c.mem.read(phys(lin(cfg.bases[0], sOff, j)), x); b = x[0]; }
+      poke(phys(lin(esBase, dOff, j)), b);
     }
   }
   const reg = (i: number, val: number) => c.setGpr(i, cfg.junk | BigInt(val));
   reg(6, si); reg(7, di); reg(1, count);
-  c.setGpr(0, op === 'stos' ? 0x8877665544332211n : 0x4141414141414141n);
+  c.setGpr(0, ax);
   return { c, count };
 }
 
