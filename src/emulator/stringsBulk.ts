@@ -1,9 +1,8 @@
 // Bulk REP string operations: runs as many iterations of MOVS/STOS (typed-array copies and
 // fills) or LODS/CMPS/SCAS (scans) as fit in the current source/destination pages, at any
 // address size. It only touches pages that hit the soft TLB, whose fill rules already exclude
-// MMIO, watched pages (debugger watchpoints, DR0-3) and, for stores, pages holding translated
-// code (and alignment-check/implicit-supervisor modes), so those keep the exact per-iteration
-// path. A chunk never reaches an element whose offset would wrap at the address size or fail
+// MMIO, watched pages and, for stores, pages holding translated code (and alignment-check/
+// implicit-supervisor modes), so those keep the exact per-iteration path. A chunk never reaches an element whose offset would wrap at the address size or fail
 // the segment's limit check (stringRegisters.ts `room`). It never faults past its first
 // element's address checks: on a TLB miss or a straddling element it does nothing and the
 // caller runs one ordinary iteration (which walks, faults or wraps exactly, or fills the TLB).
