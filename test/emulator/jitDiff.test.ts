@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { caseSeed } from '../reliability/fuzzKit';
 import { disassemble, generateJitProgram } from './jitProgram';
 import { JitMismatch, runJitDiff } from './jitLockstep';
+import { makeCpu, PT, SMALL_PAGES, w64 } from './cpuKit';
+import { CpuExitReason, MemoryAccessType } from '../../src/emulator/vcpu';
 
 const replay = process.env.VPDBG_JIT_SEED;
 const SEEDS = replay !== undefined ? [Number(replay) >>> 0] : Array.from({ length: 64 }, (_, i) => caseSeed(20261122, i));
@@ -15,14 +17,14 @@ const SEEDS = replay !== undefined ? [Number(replay) >>> 0] : Array.from({ lengt
 test(`translated code matches the interpreter on ${SEEDS.length} random programs, slice by slice`, { timeout: 120_000 }, () => {
   if (replay !== undefined) console.log(disassemble(generateJitProgram(SEEDS[0])));
   const outcomes: Record<string, number> = {};
-  const totals = { loops: 0, calls: 0, smc: 0, crossPageBranches: 0, straddling: 0 };
+  const totals = { loops: 0, calls: 0, smc: 0, crossPageBranches: 0, straddling: 0, interrupts: 0, mmio: 0 };
   let instructions = 0, slices = 0;
   for (const seed of SEEDS) {
     const p = generateJitProgram(seed);
     const r = runJitDiff(p);
     outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
-    instructions += r.instructions; slices += r.slices;
-    for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += p.stats[k];
+    instructions += r.instructions; slices += r.slices; totals.interrupts += r.interrupts; totals.mmio += r.mmio;
+    for (const k of ['loops', 'calls', 'smc', 'crossPageBranches', 'straddling'] as const) totals[k] += p.stats[k];
   }
   console.log(`jitDiff: ${SEEDS.length} programs, ${instructions} instructions in ${slices} slices; outcomes ${JSON.stringify(outcomes)}; ${JSON.stringify(totals)}`);
   if (replay !== undefined) return;
@@ -55,4 +57,41 @@ test('a difference is reported with the seed, the field and the disassembly', ()
   });
   // Exits are compared too: a jit side stopped by a breakpoint differs in its exit reason.
   assert.throws(() => runJitDiff(p, { perturb: (jit) => jit.setInstructionBreakpoints([jit.getRip()]) }), /exit reason: jit Breakpoint/);
+});
+
+/** `prefix; mov rbx, M; <rmw> qword [rbx]...; hlt` with M an MMIO page; returns each run()'s exit and RFLAGS. */
+function mmioRmw(jit: boolean, prefix: number[], rmw: number[], readValue: number): string[] {
+  const m = SMALL_PAGES + 0x5000;
+  const c = makeCpu('long64', [...prefix, 0x48, 0xbb, ...Array.from({ length: 8 }, (_, i) => Math.floor(m / 2 ** (8 * i)) & 0xff), ...rmw, 0xf4]);
+  w64(c.mem, PT + 5 * 8, 0x2000000n | 7n); // linear M -> a GPA above RAM
+  c.jitThreshold = jit ? 0 : -1;
+  const log: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const r = c.run(1e6);
+    log.push(`${CpuExitReason[r]} ${r === CpuExitReason.MemoryAccess ? (c.exit.memory.accessType === MemoryAccessType.Write ? 'write ' : 'read ') : ''}rflags ${c.getRflags().toString(16)}`);
+    if (r !== CpuExitReason.MemoryAccess) break;
+    c.completeMemoryAccess(c.exit.memory.accessType === MemoryAccessType.Write ? undefined : Uint8Array.of(readValue, 0, 0, 0, 0, 0, 0, 0));
+  }
+  return log;
+}
+
+// Found by this test (src/emulator is not ours to change; reported): the interpreter's ALU
+// handlers set the lazy flags before the write-back, so at an MMIO write exit of ADD [mmio]
+// RFLAGS already shows the unretired ADD's flags (translated code shows the flags before it).
+// jitLockstep.ts tolerates exactly this (TOLERATE_MMIO_WRITE_EXIT_FLAGS) until it is fixed.
+test.skip('known: at the MMIO write exit of ADD [mmio], 1 both sides show the pre-instruction RFLAGS', () => {
+  const xorEaxEax = [0x31, 0xc0], addQword1 = [0x48, 0x83, 0x03, 0x01];
+  const jit = mmioRmw(true, xorEaxEax, addQword1, 6), interp = mmioRmw(false, xorEaxEax, addQword1, 6);
+  assert.deepEqual(interp, jit);
+  assert.match(interp[2], /^MemoryAccess write rflags 46$/, 'ZF|PF of XOR: the ADD has not retired');
+});
+
+// Same root cause, on both sides: an RMW that reads CF (ADC/SBB/RCL/RCR [mmio]) re-executed
+// after its write completes takes the CF its own first attempt produced. STC; ADC [mmio], 0
+// with 6 read writes 7 (correct) but retires with the flags of 6+0+0 (PF set) instead of 6+0+1.
+test.skip('known: ADC [mmio] retires with the flags of the value it wrote', () => {
+  for (const jit of [true, false]) {
+    const log = mmioRmw(jit, [0xf9 /* stc */], [0x48, 0x83, 0x13, 0x00 /* adc qword [rbx], 0 */], 6);
+    assert.equal(log[log.length - 1], 'Halt rflags 2', `${jit ? 'jit' : 'interpreter'}: ${log.join(' | ')}`);
+  }
 });

@@ -15,7 +15,8 @@
 // counter), so every variant of the code still terminates. An optional fault (#PF on an
 // unmapped or read-only page, a store straddling into the unmapped page, #GP from a
 // non-canonical address or jump target, #UD, #DE) ends some programs with an exception exit.
-// Instructions are encoded by iced-x86; everything derives from the seed.
+// Some data operands are MMIO (memory-access exits the runner completes). Instructions are
+// encoded by iced-x86; everything derives from the seed.
 
 import { Code, Decoder, DecoderOptions, Encoder, Formatter, FormatterSyntax, Instruction, MemoryOperand, Register } from 'iced-x86';
 import { Rng } from '../reliability/fuzzKit';
@@ -28,6 +29,8 @@ export const UNMAPPED = 0x206000;
 /** Present, read-only. */
 export const READONLY = 0x207000;
 export const STACK = 0x208000, STACK_SIZE = 0x2000;
+/** Mapped to a guest-physical address outside RAM: accesses exit to the VMM (MMIO). */
+export const MMIO = 0x20c000;
 export const PAGE = 0x1000;
 
 export const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
@@ -169,7 +172,7 @@ class Gen {
   /** Trial-encodes an instruction (its length and immediate do not depend on its address); null if iced refuses it. */
   ins(make: (at: Resolve) => Instruction, patchable = false): Ins | null {
     let instr: Instruction;
-    try { instr = make(() => CODE); } catch (e) { if (process.env.JITDBG) console.log(e); return null; }
+    try { instr = make(() => CODE); } catch { return null; }
     try {
       const len = this.enc.encode(instr, BigInt(CODE));
       this.enc.takeBuffer();
@@ -180,8 +183,7 @@ class Gen {
         co.free();
       }
       return item;
-    } catch (e) {
-      if (process.env.JITDBG) console.log('ENC', (e as Error).message.split('\n')[0]);
+    } catch {
       this.enc.takeBuffer();
       return null;
     } finally {
@@ -245,7 +247,7 @@ class Gen {
     return { base: b32, index: withIndex ? i32 : Register.None, scale: withIndex ? scale : 1, disp: BigInt.asIntN(32, off - BigInt(this.baseVal) - (withIndex ? ix : 0n)), seg, a32: true, at };
   }
 
-  dataMem(size: number): Mem { return this.mem(this.dataAddr(size)); }
+  dataMem(size: number): Mem { return this.r.bool(0.03) ? this.mem(MMIO + this.r.int(PAGE - size + 1)) : this.mem(this.dataAddr(size)); }
 
   /** A read-only operand: data, the read-only page, or the stack above RSP. */
   readMem(size: number): Mem {
@@ -415,6 +417,7 @@ class Gen {
       else if (x < 93) p = this.smc();
       else if (x < 95) p = this.stackRead();
       else if (x < 96 && this.faultLeft) p = this.fault();
+      else if (x < 97 && ctx.depth < 2) p = this.straight();
       else p = { items: [this.plain()], cost: 1 };
       items.push(...p.items);
       cost += p.cost;
@@ -452,7 +455,7 @@ class Gen {
     const r = this.r, inner = { ...ctx, depth: ctx.depth + 1 };
     const skip = this.label();
     const cc = r.int(16);
-    switch (r.int(6)) {
+    switch (r.int(7)) {
       case 0: { // if/else
         const a = this.body(inner, 1 + r.int(5)), b = this.body(inner, 1 + r.int(5)), end = this.label();
         return { items: [this.br(cc, skip), ...a.items, this.br('jmp', end), { t: 'label', name: skip }, ...b.items, { t: 'label', name: end }], cost: a.cost + b.cost + 2 };
@@ -467,6 +470,12 @@ class Gen {
         const dead = this.body({ ...inner, depth: 9 }, r.int(2));
         return { items: [lea, this.must('Jmp_rm64', [{ r: reg(t, 64) }]), ...dead.items, { t: 'label', name: skip }], cost: 2 };
       }
+      case 3: { // RET to a pushed address that is no call's return site
+        const t = r.pick(this.free);
+        const lea = this.must('Lea_r64_m', [{ r: reg(t, 64) }, { m: { base: Register.None, index: Register.None, scale: 1, disp: 0n, seg: Register.None, rip: true, at: (at) => at(skip) } }]);
+        const dead = this.body({ ...inner, depth: 9 }, r.int(2));
+        return { items: [lea, this.must('Push_r64', [{ r: reg(t, 64) }]), this.must('Retnq', []), ...dead.items, { t: 'label', name: skip }], cost: 3 };
+      }
       default: {
         const a = this.body(inner, 1 + r.int(6));
         return { items: [this.br(cc, skip), ...a.items, { t: 'label', name: skip }], cost: a.cost + 1 };
@@ -480,10 +489,13 @@ class Gen {
     const r = this.r;
     const f = ctx.fn + 1 + r.int(this.funcs - ctx.fn - 1);
     this.stats.calls++;
-    if (r.bool(0.15)) { // indirect: lea reg, [rip+f]; call reg
+    if (r.bool(0.2)) { // indirect: lea reg, [rip+f]; call reg (or through a pointer stored in the data area)
       const t = r.pick(this.free);
       const lea = this.must('Lea_r64_m', [{ r: reg(t, 64) }, { m: { base: Register.None, index: Register.None, scale: 1, disp: 0n, seg: Register.None, rip: true, at: (at) => at(`f${f}`) } }]);
-      return { items: [lea, this.must('Call_rm64', [{ r: reg(t, 64) }])], cost: this.funcCost[f] + 2 };
+      if (r.bool(0.5)) return { items: [lea, this.must('Call_rm64', [{ r: reg(t, 64) }])], cost: this.funcCost[f] + 2 };
+      const slot = this.dataAddr(8);
+      const store = this.op('Mov_rm64_r64', [{ m: this.mem(slot) }, { r: reg(t, 64) }]), call = this.op('Call_rm64', [{ m: this.mem(slot) }]);
+      if (store && call) return { items: [lea, store, call], cost: this.funcCost[f] + 3 };
     }
     const items: Item[] = [this.br('call', `f${f}`)];
     // Often the caller consumes the flags the callee left (they cross the RET).
@@ -508,6 +520,12 @@ class Gen {
       const i = this.r.pick([() => this.alu(), () => this.test(), () => this.incDec(), () => this.shift()])();
       if (i) return i;
     }
+  }
+
+  /** A straight run longer than a decoded block (64 instructions), so blocks end by size and fall through. */
+  straight(): Part {
+    const n = 40 + this.r.int(60);
+    return { items: Array.from({ length: n }, () => this.plain()), cost: n };
   }
 
   /** A JMP to a separate segment (often on another page) that jumps back. */
@@ -583,7 +601,7 @@ class Gen {
     const r = this.r;
     this.faultLeft = false;
     const t = r.pick(this.free), s = r.pick([8, 16, 32, 64]);
-    const kinds = ['unmapped', 'straddle', 'readonly', 'noncanonical', 'jmp-noncanonical', 'ud2', 'div0'] as const;
+    const kinds = ['unmapped', 'straddle', 'readonly', 'noncanonical', 'canonical-edge', 'jmp-noncanonical', 'ud2', 'div0'] as const;
     const kind = r.pick(kinds);
     this.stats.fault = kind;
     const nonCanon = (): Ins => this.must('Mov_r64_imm64', [{ r: reg(t, 64) }, { q: (r.bool(0.5) ? 0x0000800000000000n : 0xffff7fffffffff00n) + BigInt(r.int(256)) }]);
@@ -594,6 +612,10 @@ class Gen {
       case 'straddle': items = [this.op(`Mov_rm${Math.max(16, s)}_r${Math.max(16, s)}`, [{ m: this.mem(UNMAPPED - 1 - r.int(Math.max(16, s) / 8 - 1)) }, { r: reg(this.src(Math.max(16, s)), Math.max(16, s)) }])]; break;
       case 'readonly': items = [this.op(`Mov_rm${s}_r${s}`, [{ m: this.mem(READONLY + r.int(PAGE - 8)) }, { r: reg(this.src(s), s) }])]; break;
       case 'noncanonical': items = [nonCanon(), store({ base: Register.RAX + t, index: Register.None, scale: 1, disp: BigInt(r.int(64)), seg: Register.None })]; break;
+      case 'canonical-edge': // the last bytes below the canonical hole: partly canonical accesses
+        items = [this.must('Mov_r64_imm64', [{ r: reg(t, 64) }, { q: 0x00007ffffffffff8n + BigInt(r.int(8)) }]),
+          store({ base: Register.RAX + t, index: Register.None, scale: 1, disp: 0n, seg: Register.None })];
+        break;
       case 'jmp-noncanonical': items = [nonCanon(), this.op('Jmp_rm64', [{ r: reg(t, 64) }])]; break;
       case 'ud2': items = [this.op('Ud2', [])]; break;
       default: items = [this.must('Xor_rm32_r32', [{ r: reg(t, 32) }, { r: reg(t, 32) }]), this.op(`Div_rm${s}`, [{ r: reg(t, s) }])];
@@ -693,10 +715,20 @@ function assemble(g: Gen, pages: number): { code: Uint8Array; labels: Map<string
 
 /** The program for `seed` (deterministic). */
 export function generateJitProgram(seed: number): JitProgram {
-  const r = new Rng(seed);
+  // A program too large for 3 pages (rare: long straight runs) is drawn again from a derived seed.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return generateOnce(seed, new Rng((seed + Math.imul(attempt, 0x9e3779b9)) >>> 0));
+    } catch (e) {
+      if (!(e instanceof RangeError) || attempt >= 8) throw e;
+    }
+  }
+}
+
+function generateOnce(seed: number, r: Rng): JitProgram {
   const g = new Gen(r);
   try {
-    const codePages = r.bool(0.5) ? 2 : 3;
+    let codePages: 2 | 3 = r.bool(0.5) ? 2 : 3;
     g.funcs = 1 + r.int(5);
     for (let f = g.funcs - 1; f >= 0; f--) {
       const b = g.body({ fn: f, depth: 1 }, 2 + r.int(14));
@@ -718,7 +750,15 @@ export function generateJitProgram(seed: number): JitProgram {
     if (g.faultLeft) main.items.splice(r.int(main.items.length + 1), 0, ...g.fault().items);
     g.segments.push({ name: 'main', items: [{ t: 'label', name: 'main' }, ...main.items, g.must('Hlt', [])] });
     for (const slot of g.smcTargets) if (g.patchable.length) slot.target = r.pick(g.patchable);
-    const { code, labels, segments } = assemble(g, codePages);
+    let layout: ReturnType<typeof assemble>;
+    try {
+      layout = assemble(g, codePages);
+    } catch (e) {
+      if (!(e instanceof RangeError) || codePages === 3) throw e;
+      codePages = 3;
+      layout = assemble(g, codePages);
+    }
+    const { code, labels, segments } = layout;
 
     const gprs = Array.from({ length: 16 }, () => interesting64(r));
     gprs[g.base] = BigInt(g.baseVal);
