@@ -12,8 +12,12 @@ import { FAULT, EXIT } from './exceptions';
 import { isSelfLoop, staticSuccessors, translateRegion, type JitFn } from './jit/translator';
 
 const MAX_BLOCK = 64;
-/** Blocks compiled into one region at most (the hottest are kept). */
-const MAX_REGION = 128;
+/**
+ * Guest instructions in one region at most. V8 never optimizes a function of more than 60 KiB
+ * of bytecode (--max-optimized-bytecode-size), and a translated instruction with its slow
+ * paths takes a few hundred bytes of it; bigger regions would stay in V8's baseline tier.
+ */
+const MAX_REGION_INSNS = 160;
 /** Region compilations per page generation before new hot blocks are compiled alone (bounds recompilation). */
 const MAX_REGION_COMPILES = 16;
 
@@ -64,10 +68,11 @@ export function translateHot(c: Cpu, b: Block, region: boolean): void {
         (x.linLo & ~0xfff) === base && !x.bpAtStart && x.jit !== null && !isSelfLoop(x) ? x : null;
     };
     const seen = new Set<Block>([b]);
-    for (let i = 0; i < members.length && members.length < MAX_REGION; i++) {
+    let insns = b.insns.length;
+    for (let i = 0; i < members.length; i++) {
       for (const o of staticSuccessors(members[i])) {
         const x = member(o);
-        if (x !== null && !seen.has(x)) { seen.add(x); members.push(x); }
+        if (x !== null && !seen.has(x) && insns + x.insns.length <= MAX_REGION_INSNS) { seen.add(x); members.push(x); insns += x.insns.length; }
       }
     }
   }

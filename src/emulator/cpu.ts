@@ -560,7 +560,7 @@ export class Cpu implements VirtualCpu, MemoryListener {
       return null;
     }
     const page = this.mem.page(pfn)!;
-    if (this.implicitSupervisor || (this.alignCheck && access !== Access.Exec) || this.watchpoints.length !== 0 && this.pageWatched(lo, hi, gpa)) return page;
+    if (this.implicitSupervisor || (this.alignCheck && access !== Access.Exec) || ((this.watchpoints.length !== 0 || (this.dr7 & 0xff) !== 0) && this.pageWatched(lo, hi, gpa))) return page;
     const pn = lo >>> 12, i = pn & TLB_MASK;
     if (w.large) this.tlbHasLarge = true;
     const g = w.global ? 1 : 0;

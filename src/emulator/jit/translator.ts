@@ -45,8 +45,15 @@ const MASK = [0, 0xff, 0xffff, 0, -1, 0, 0, 0, -1];
 const VEC_SS = 12, VEC_GP = 13;
 
 /** Helpers the generated code closes over. */
+/** A precise-state point of a region: RIP, next RIP and instruction of one instruction. */
+interface Site { readonly rl: number; readonly rh: number; readonly nl: number; readonly nh: number; readonly d: Insn }
+
 const helpers = {
   cond, getCF, muls64, PROD,
+  /** Stores the precise pre-instruction state of `s` with instruction count n (before a slow path). */
+  at(c: Cpu, s: Site, n: number): void {
+    c.ripLo = s.rl; c.ripHi = s.rh; c.nextLo = s.nl; c.nextHi = s.nh; c.curInsn = s.d; c.icount = n;
+  },
   /** ROL/ROR flag update: only CF and OF change. */
   setCfOf(c: Cpu, cf: number, of: number): void {
     materialize(c);
@@ -119,14 +126,19 @@ function compileRegion(blocks: readonly TranslatableBlock[]): { fn: JitFn; sourc
   });
   const decls = new Set<string>();
   let body = '';
-  blocks.forEach((b, i) => { body += `case ${i}:{\n${new BlockCompiler(b, i, map, decls).compile()}}\n`; });
+  const sites: Site[] = [];
+  blocks.forEach((b, i) => { body += `case ${i}:{\n${new BlockCompiler(b, map, decls, sites).compile()}}\n`; });
   // Guest registers the specialised code touches live in JS locals x<i>/y<i> (low/high
   // halves): loaded at entry, written back before anything that can observe them (cold
   // paths, generic handlers, exits), reloaded after a generic handler.
   const used = new Set<number>(), dirty = new Set<number>();
   for (const m of body.matchAll(/\br(h?)\[(\d+)\](=(?!=))?/g)) { used.add(Number(m[2])); if (m[3]) dirty.add(Number(m[2])); }
   body = body.replace(/\br\[(\d+)\]/g, 'x$1').replace(/\brh\[(\d+)\]/g, 'y$1');
-  const wb = [...dirty].map((i) => `GR[${i}]=x${i};GRH[${i}]=y${i};`).join('');
+  // Write-backs before slow paths call one function, which keeps the region's bytecode small
+  // (V8 optimizes a function later the bigger it is, and never past 60 KiB of bytecode).
+  const wbArgs = [...dirty].map((i) => `x${i},y${i}`).join(',');
+  const wbFn = `const WB=function(G,GH,${[...dirty].map((i) => `a${i},b${i}`).join(',')}){${[...dirty].map((i) => `G[${i}]=a${i};GH[${i}]=b${i};`).join('')}};`;
+  const wb = dirty.size ? `WB(GR,GRH,${wbArgs});` : '';
   const rl = [...used].map((i) => `x${i}=GR[${i}];y${i}=GRH[${i}];`).join('');
   body = body.replaceAll('/*WB*/', wb).replaceAll('/*RL*/', rl);
   let src = 'let ic=c.icount,carried=false,E=entry,XL=0,XH=0,LK=-1,LS=0,LA=0,LAH=0,LB=0,LBH=0,LR=0,LRH=0,LC=0,LO=0;\n';
@@ -137,8 +149,8 @@ function compileRegion(blocks: readonly TranslatableBlock[]): { fn: JitFn; sourc
   // exit (a cold store site reached later would deoptimize the whole region).
   src += `D:for(;;){switch(E){\n${body}}throw new Error('translated region fell through');}\n`;
   src += `if(LK>=0){c.lfOp=LK;c.lfSize=LS;c.lfA=LA;c.lfAHi=LAH;c.lfB=LB;c.lfBHi=LBH;c.lfRes=LR;c.lfResHi=LRH;c.lfCf=LC;c.lfOf=LO;}\n${wb}c.ripLo=XL;c.ripHi=XH;c.icount=ic;\n`;
-  const factory = new Function('H', 'IB', 'MAP', `return function jitRegion(c,entry,stopAt){\n${src}}`) as (h: typeof helpers, ib: Insn[][], map: Int16Array) => JitFn;
-  return { fn: factory(helpers, blocks.map((b) => b.insns), map.index), source: src };
+  const factory = new Function('H', 'S', 'MAP', `${wbFn}return function jitRegion(c,entry,stopAt){\n${src}}`) as (h: typeof helpers, s: Site[], map: Int16Array) => JitFn;
+  return { fn: factory(helpers, sites, map.index), source: wbFn + src };
 }
 
 class BlockCompiler {
@@ -151,10 +163,14 @@ class BlockCompiler {
   private loop = false;
   /** 32-bit flat code: offsets are linear addresses, the high halves are 0. */
   private readonly m32: boolean;
+  /** Site number of each instruction's precise state, once used. */
+  private readonly siteOf: number[] = [];
+  /** Exception a non-canonical address of the current memory access raises (#GP, or #SS for the stack). */
+  private canonVec = VEC_GP;
   /** Operand size of near branches and stack operations. */
   private readonly wide: number;
 
-  constructor(private readonly b: TranslatableBlock, private readonly bi: number, private readonly map: RegionMap, private readonly decls: Set<string>) {
+  constructor(private readonly b: TranslatableBlock, private readonly map: RegionMap, private readonly decls: Set<string>, private readonly sites: Site[]) {
     this.m32 = b.mode === 1;
     this.wide = this.m32 ? 4 : 8;
     this.insns = b.insns;
@@ -221,8 +237,12 @@ class BlockCompiler {
 
   /** Code storing the precise pre-instruction state of instruction k (before anything that can fault). */
   private sync(k: number): string {
-    const [rl, rhv] = this.ripAt(k), [nl, nh] = this.ripAt(k + 1);
-    return `/*WB*/c.ripLo=${rl};c.ripHi=${rhv};c.nextLo=${nl};c.nextHi=${nh};c.curInsn=IB[${this.bi}][${k}];c.icount=ic+${k};${this.commit()}`;
+    let id = this.siteOf[k];
+    if (id === undefined) {
+      const [rl, rh] = this.ripAt(k), [nl, nh] = this.ripAt(k + 1);
+      id = this.siteOf[k] = this.sites.push({ rl, rh, nl, nh, d: this.insns[k] }) - 1;
+    }
+    return `/*WB*/H.at(c,S[${id}],ic+${k});${this.commit()}`;
   }
 
   /** Code leaving the block after j retired instructions, at the static RIP of instruction j. */
@@ -404,9 +424,9 @@ class BlockCompiler {
       code += `const g${k}=(${lo}+c.segBaseLo[${d.seg}])|0;`;
       hi = `((${hi}+c.segBaseHi[${d.seg}]+((g${k}>>>0)<(${lo}>>>0)?1:0))|0)`; lo = `g${k}`;
     }
-    code += `const al${k}=${lo},ah${k}=${hi};`;
-    code += `if(((ah${k}<<16)>>16)!==ah${k}){${this.sync(k)}c.raise(${d.seg === 2 ? VEC_SS : VEC_GP},0);}`;
-    return code;
+    // The canonical check is in the access's slow path: no TLB entry matches a non-canonical address.
+    this.canonVec = d.seg === 2 ? VEC_SS : VEC_GP;
+    return code + `const al${k}=${lo},ah${k}=${hi};`;
   }
 
   /** Reads `s` bytes at (al, ah) into locals v, vh (declared by the caller's names). */
@@ -417,7 +437,7 @@ class BlockCompiler {
     else if (s === 2) fast = `${v}=${p}[${o}]|(${p}[${o}+1]<<8);`;
     else fast = `${v}=${p}[${o}]|(${p}[${o}+1]<<8)|(${p}[${o}+2]<<16)|(${p}[${o}+3]<<24);`;
     if (s === 8) fast += `${vh}=${p}[${o}+4]|(${p}[${o}+5]<<8)|(${p}[${o}+6]<<16)|(${p}[${o}+7]<<24);`;
-    const slow = `${this.sync(k)}${v}=c.readN(${al},${ah},${s});${s === 8 ? `${vh}=c.hi;` : ''}`;
+    const slow = `${this.sync(k)}${this.canonCheck(ah)}${v}=c.readN(${al},${ah},${s});${s === 8 ? `${vh}=c.hi;` : ''}`;
     return `let ${v}=0,${vh}=0;{const ${pn}=${al}>>>12,${ti}=${pn}&1023,${o}=${al}&4095;` +
       `if(rT[${ti}]===${pn}&&rTH[${ti}]===${ah}&&${o}<=${4096 - s}){const ${p}=rP[${ti}];${fast}}else{${slow}}}`;
   }
@@ -428,9 +448,13 @@ class BlockCompiler {
     if (s >= 2) fast += `${p}[${o}+1]=${v}>>8;`;
     if (s >= 4) fast += `${p}[${o}+2]=${v}>>16;${p}[${o}+3]=${v}>>24;`;
     if (s === 8) fast += `${p}[${o}+4]=${vh};${p}[${o}+5]=${vh}>>8;${p}[${o}+6]=${vh}>>16;${p}[${o}+7]=${vh}>>24;`;
-    const slow = `${this.sync(k)}c.writeN(${al},${ah},${s},${v},${vh});`;
+    const slow = `${this.sync(k)}${this.canonCheck(ah)}c.writeN(${al},${ah},${s},${v},${vh});`;
     return `{const ${pn}=${al}>>>12,${ti}=${pn}&1023,${o}=${al}&4095;` +
       `if(wT[${ti}]===${pn}&&wTH[${ti}]===${ah}&&${o}<=${4096 - s}){const ${p}=wP[${ti}];${fast}}else{${slow}}}`;
+  }
+
+  private canonCheck(ah: string): string {
+    return this.m32 ? '' : `if(((${ah}<<16)>>16)!==${ah})c.raise(${this.canonVec},0);`;
   }
 
   /** After an instruction with a memory slow path: stop if the slow path asked for it. */
@@ -522,7 +546,8 @@ class BlockCompiler {
   /** Declares al{k}/ah{k} = the new stack top of a push, with the canonical check. */
   private pushTop(k: number): string {
     if (this.m32) return `const al${k}=(r[4]-4)|0,ah${k}=0;`;
-    return `const al${k}=(r[4]-8)|0,ah${k}=(rh[4]-((r[4]>>>0)<8?1:0))|0;if(((ah${k}<<16)>>16)!==ah${k}){${this.sync(k)}c.raise(${VEC_SS},0);}`;
+    this.canonVec = VEC_SS;
+    return `const al${k}=(r[4]-8)|0,ah${k}=(rh[4]-((r[4]>>>0)<8?1:0))|0;`;
   }
 
   private setTop(k: number): string { return this.m32 ? `r[4]=al${k};` : `r[4]=al${k};rh[4]=ah${k};`; }
@@ -530,7 +555,8 @@ class BlockCompiler {
   /** Declares al{k}/ah{k} = the stack top a pop reads, with the canonical check. */
   private popTop(k: number): string {
     if (this.m32) return `const al${k}=r[4],ah${k}=0;`;
-    return `const al${k}=r[4],ah${k}=rh[4];if(((ah${k}<<16)>>16)!==ah${k}){${this.sync(k)}c.raise(${VEC_SS},0);}`;
+    this.canonVec = VEC_SS;
+    return `const al${k}=r[4],ah${k}=rh[4];`;
   }
 
   private afterPop(k: number): string {
@@ -730,7 +756,7 @@ class BlockCompiler {
   private emitGeneric(k: number): string {
     const d = this.insns[k];
     const [nl, nh] = this.ripAt(k + 1);
-    let code = `${this.sync(k)}{const d=IB[${this.bi}][${k}];d.fn(c,d);}`;
+    let code = `${this.sync(k)}{const d=c.curInsn;d.fn(c,d);}`;
     this.pend = { t: 'cpu' };
     if (k === this.n - 1 || (d.flags & 1)) {
       code += `/*RL*/LK=-1;XL=c.nextLo;XH=c.nextHi;ic=c.icount+1;break D;`;
