@@ -15,9 +15,9 @@ const MAX_BLOCK = 64;
 /**
  * Guest instructions in one region at most. V8 never optimizes a function of more than 60 KiB
  * of bytecode (--max-optimized-bytecode-size), and a translated instruction with its slow
- * paths takes a few hundred bytes of it; bigger regions would stay in V8's baseline tier.
+ * paths takes up to ~500 bytes of it; bigger regions would stay in V8's baseline tier.
  */
-const MAX_REGION_INSNS = 160;
+const MAX_REGION_INSNS = 96;
 /** Region compilations per page generation before new hot blocks are compiled alone (bounds recompilation). */
 const MAX_REGION_COMPILES = 16;
 
