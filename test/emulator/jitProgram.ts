@@ -430,7 +430,8 @@ class Gen {
     this.stats.loops++;
     const inner = this.body({ ...ctx, depth: ctx.depth + 1 }, 1 + r.int(r.bool(0.5) ? 4 : 10));
     const most = Math.max(1, Math.min(12, Math.floor(800 / Math.max(1, inner.cost))));
-    const n = r.bool(0.1) ? 1 : Math.min(most, 2 + r.int(most));
+    // Now and then a long-running small loop (hot enough for the region tier at thresholds 1-3).
+    const n = inner.cost <= 4 && r.bool(0.15) ? 100 + r.int(300) : r.bool(0.1) ? 1 : Math.min(most, 2 + r.int(most));
     const c = this.ctr, cs = r.pick([16, 32, 64]);
     const L = this.label(), E = this.label();
     const items: Item[] = [];
@@ -575,7 +576,8 @@ class Gen {
     this.stats.smc++;
     const slot: { target?: Ins; k: number } = { k: r.int(4) };
     this.smcTargets.push(slot);
-    const where = (at: Resolve): number => (slot.target ? at(slot.target.label!) + slot.target.imm!.off + (slot.k % slot.target.imm!.size) : CODE);
+    // Without any patchable instruction the store goes to an unused stack word (same encoding length).
+    const where = (at: Resolve): number => (slot.target ? at(slot.target.label!) + slot.target.imm!.off + (slot.k % slot.target.imm!.size) : STACK + STACK_SIZE - 0x100);
     // `where` supplies the address; base/index forms keep their -base/-index adjustment in disp.
     const m = this.mem(0, where);
     const items: Item[] = [];
