@@ -11,6 +11,11 @@
 // After the bench.elf sections, section bench32: the same four kernels in 32-bit protected
 // mode with paging off (test/fixtures/guests/bench32.elf, source test/guests/bench32.asm),
 // per-kernel MIPS and QEMU TCG on the same image; --quick runs bench32-tiny.elf.
+//
+// Then section serial: a kernel logging 1 MiB over COM1, polling the line status register
+// before each byte (test/fixtures/guests/perf-serial.bin, source test/guests/perf-serial.asm):
+// two port accesses per byte, served in-process, and again with every access an exit (the
+// debugger's I/O exit filter on); --quick runs perf-serial-tiny.bin (4 KiB).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -32,6 +37,8 @@ const guests32 = resolve(root, 'test', 'fixtures', 'guests');
 const full32 = resolve(guests32, 'bench32.elf');
 const tiny32 = resolve(guests32, 'bench32-tiny.elf');
 const image32 = quick ? tiny32 : full32;
+const imageSerial = resolve(guests32, quick ? 'perf-serial-tiny.bin' : 'perf-serial.bin');
+const SERIAL_LINES = quick ? 64 : 16384;
 /** Breakpoints of the overhead run: in the hot code's 4 KiB page, past the image's last byte (never executed). */
 const BREAKPOINTS = 100;
 const BREAKPOINT_BASE = '0x100250';
@@ -106,6 +113,11 @@ const ROWS = [
   ['bench32', 'bench32 QEMU TCG guest seconds (wall time)', 's', ''],
   ['bench32', 'bench32 QEMU TCG MIPS (cpu time)', 'MIPS', ''],
   ['bench32', 'bench32 vpdbg / QEMU speed (cpu time)', 'x', ''],
+  ['serial', 'COM1 output, LSR polled per byte (cpu time)', 'KiB/s', ''],
+  ['serial', 'COM1 output, LSR polled per byte (wall time)', 'KiB/s', ''],
+  ['serial', 'port accesses served per second (cpu time)', 'acc/s', ''],
+  ['serial', 'COM1 output, every access an exit (I/O filter on)', 'KiB/s', ''],
+  ['serial', 'exits per second, every access an exit (cpu time)', 'exits/s', ''],
 ];
 const values = new Map();
 const notes = new Map();
@@ -222,6 +234,29 @@ if (wrong32) {
   }
 }
 
+// ---- 8: serial, a kernel logging over COM1 (two port accesses per byte) -----------------------
+// The run must print the guest's exact text: a figure of a wrong run means nothing.
+const serialLine = (k) => k.toString(16).padStart(8, '0') + ' ' + Array.from({ length: 54 }, (_, j) => String.fromCharCode(65 + ((k + j) % 26))).join('');
+const serialRuns = (extra, rounds) => Array.from({ length: rounds }, () => node(['dist/cli.js', 'bench', imageSerial, '--json', ...extra]));
+const serialWrong = (r) => r.status !== 1 || r.lines.length !== SERIAL_LINES || r.lines.some((l, k) => l.line !== serialLine(k));
+const serialBytes = SERIAL_LINES * 64;
+const kibps = (s) => serialBytes / 1024 / s;
+const inProcess = serialRuns([], cfg.rounds);
+const exitPath = serialRuns(['--exit-filters'], quick ? 1 : 2);
+const wrongSerial = [...inProcess, ...exitPath].find(serialWrong);
+if (wrongSerial) {
+  const why = `wrong run: ${wrongSerial.end}, ${wrongSerial.lines.length} lines`;
+  for (const [section, label] of ROWS) if (section === 'serial') notes.set(label, why);
+  process.exitCode = 1;
+} else {
+  const best = bestOf(inProcess), bestExits = bestOf(exitPath);
+  set('COM1 output, LSR polled per byte (cpu time)', kibps(best.cpuSeconds));
+  set('COM1 output, LSR polled per byte (wall time)', kibps(Math.min(...inProcess.map((r) => r.seconds))));
+  set('port accesses served per second (cpu time)', (2 * serialBytes + 1) / best.cpuSeconds);
+  set('COM1 output, every access an exit (I/O filter on)', kibps(bestExits.cpuSeconds));
+  set('exits per second, every access an exit (cpu time)', bestExits.reportedExits / bestExits.cpuSeconds);
+}
+
 // ---- output ------------------------------------------------------------------------------
 const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout?.trim() || 'unknown';
 const host = {
@@ -231,6 +266,7 @@ const host = {
   loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
   image: image.replace(`${resolve(root, '..')}/`, '../'),
   image32: image32.replace(`${root}/`, ''),
+  imageSerial: imageSerial.replace(`${root}/`, ''),
   quick,
   references: versions,
 };
@@ -248,6 +284,7 @@ if (json) {
   out.push(`vpdbg ${pkg.version} bench (${commit}) node ${process.version}, ${host.cpu}, load average ${host.loadAverage.join(' ')}`);
   out.push(`guest ${host.image}; instructions counted by vpdbg from the multiboot entry, each REP iteration one; MIPS = instructions / seconds`);
   out.push(`bench32 guest ${host.image32}: the same kernels in 32-bit protected mode, paging off`);
+  out.push(`serial guest ${host.imageSerial}: ${serialBytes / 1024} KiB to COM1, LSR polled before each byte (two port accesses per byte)`);
   if (versions.length) out.push(`references: ${versions.join('; ')}`);
   out.push('');
   const w = Math.max(...rows.map((r) => r.label.length));

@@ -8,7 +8,7 @@
 
 import {
   CpuExitReason, MemoryAccessType, Seg,
-  type CpuExitInfo, type InterruptSource, type SegmentValue, type TableValue, type VirtualCpu, type Watchpoint,
+  type CpuExitInfo, type InterruptSource, type PortIoHandler, type SegmentValue, type TableValue, type VirtualCpu, type Watchpoint,
 } from './vcpu';
 import { GuestPage, PhysicalMemory, type MemoryListener } from './physicalMemory';
 import { EXIT, FAULT, Vec } from './exceptions';
@@ -1124,6 +1124,11 @@ export class Cpu implements VirtualCpu, MemoryListener {
   setRdtscExiting(on: boolean): void { this.rdtscExiting = on; }
   setInterruptWindowExiting(on: boolean): void { this.interruptWindowExiting = on; }
   setInterruptSource(source: InterruptSource | undefined): void { this.intSource = source; }
+  /** In-process port I/O (io.ts); undefined: every IN/OUT exits. */
+  portIo: PortIoHandler | undefined = undefined;
+  setPortIoHandler(handler: PortIoHandler | undefined): void { this.portIo = handler; }
+  /** Makes run() return BudgetExhausted as soon as the current instruction retires. */
+  stopAfterInstruction(): void { this.stopAt = this.icount + 1; this.breakLoop = true; }
 
   setInstructionBreakpoints(addresses: Iterable<bigint>): void {
     this.bpSet = new Set([...addresses].map((a) => Number(BigInt.asUintN(64, a) >> 32n) * 4294967296 + Number(BigInt.asUintN(64, a) & 0xffffffffn)));

@@ -1,11 +1,13 @@
 // IN/OUT/INS/OUTS: privilege checks (IOPL, then the TSS I/O permission bitmap), then an
 // IoPort exit; the VMM supplies the IN value through completeIo(), which retires the
 // instruction (one element per exit for string I/O; REP keeps RIP until rCX reaches 0).
+// A plain IN/OUT may instead complete in-process through the VMM's PortIoHandler, without
+// the exit's unwinding (a thrown EXIT costs microseconds; the in-process call, nanoseconds).
 
 import type { Cpu } from './cpu';
 import type { Insn } from './insn';
-import { CpuExitReason, Seg } from './vcpu';
-import { DF, VM } from './flags';
+import { CpuExitReason, PortIoStatus, Seg } from './vcpu';
+import { DF, TF, VM } from './flags';
 import { CR0_PE } from './paging';
 import { advance, countZero, strAddr } from './stringRegisters';
 
@@ -37,6 +39,7 @@ export function ioInsn(c: Cpu, d: Insn): void {
   const size = d.os === 8 ? 4 : d.os;
   const port = d.op === 0 || d.op === 2 ? d.imm & 0xff : c.r[2] & 0xffff;
   checkIoPermission(c, port, size);
+  if (c.portIo !== undefined && d.op < 4 && !(c.flags & TF) && !(c.dr7 & 0xff) && handleInProcess(c, d.op, port, size as 1 | 2 | 4)) return;
   const io = c.exit.io;
   io.port = port; io.size = size as 1 | 2 | 4; io.isString = d.op >= 4; io.rep = d.rep !== 0; io.value = 0;
   io.segment = d.op === 4 ? Seg.ES : (d.segOvr >= 0 ? d.segOvr : Seg.DS);
@@ -60,6 +63,27 @@ export function ioInsn(c: Cpu, d: Insn): void {
     }
   }
   c.exitWith(CpuExitReason.IoPort, d);
+}
+
+/**
+ * Offers a plain IN/OUT to the VMM's in-process handler (vcpu.ts PortIoHandler). When it takes
+ * the access the instruction retires like any other, and the block ends so that interrupts are
+ * polled before the next instruction — as they are when run() restarts after an exit.
+ */
+function handleInProcess(c: Cpu, op: number, port: number, size: 1 | 2 | 4): boolean {
+  const h = c.portIo!;
+  let status: PortIoStatus;
+  if (op >= 2) {
+    status = h.write(port, size, size === 4 ? c.r[0] >>> 0 : c.r[0] & (size === 1 ? 0xff : 0xffff));
+    if (status === PortIoStatus.Exit) return false;
+  } else {
+    status = h.read(port, size);
+    if (status === PortIoStatus.Exit) return false;
+    const v = h.value;
+    c.setReg(0, size, size === 4 ? v | 0 : v & (size === 1 ? 0xff : 0xffff), 0);
+  }
+  if (status === PortIoStatus.DoneStop) c.stopAfterInstruction(); else c.breakLoop = true;
+  return true;
 }
 
 /** Completion of an intercepted I/O instruction (called with nextLo/nextHi already past it). */

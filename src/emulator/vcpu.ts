@@ -113,6 +113,30 @@ export interface InterruptSource {
   acknowledge(): number;
 }
 
+/** What a PortIoHandler did with an IN/OUT. */
+export enum PortIoStatus {
+  /** Not handled, nothing happened: the instruction exits (IoPort) as usual. */
+  Exit = 0,
+  /** Done: the instruction retires; the CPU polls interrupts again before the next one, as after an exit. */
+  Done = 1,
+  /** Done, and run() returns BudgetExhausted as soon as the instruction retires (the VMM's loop must run). */
+  DoneStop = 2,
+}
+
+/**
+ * Port I/O the VMM completes in-process instead of through an IoPort exit — like the in-kernel
+ * I/O bus of KVM, which serves the ports of its own device models without a trip to user
+ * space. The CPU offers each plain IN/OUT (after the IOPL/TSS permission check) to the handler;
+ * string I/O, and instructions run with TF or DR7 breakpoints set, always exit. A VMM that must
+ * see an access (a debugger filter, a device that ends the run) answers Exit for it.
+ */
+export interface PortIoHandler {
+  /** Set by read() when it returns Done/DoneStop: what IN receives (low `size` bytes). */
+  value: number;
+  read(port: number, size: 1 | 2 | 4): PortIoStatus;
+  write(port: number, size: 1 | 2 | 4, value: number): PortIoStatus;
+}
+
 export interface Watchpoint {
   address: bigint;
   size: number;
@@ -158,6 +182,8 @@ export interface VirtualCpu {
   setRdtscExiting(on: boolean): void;
   setInterruptWindowExiting(on: boolean): void;
   setInterruptSource(source: InterruptSource | undefined): void;
+  /** In-process port I/O (see PortIoHandler); undefined: every IN/OUT exits. Optional for CPUs without it. */
+  setPortIoHandler?(handler: PortIoHandler | undefined): void;
   /** Debugger instruction breakpoints, by guest-linear address of the first byte. */
   setInstructionBreakpoints(addresses: Iterable<bigint>): void;
   setWatchpoints(list: readonly Watchpoint[]): void;

@@ -6,6 +6,8 @@ import type { Device } from './devices/device';
 export class DeviceBus {
   readonly devices: Device[] = [];
   private readonly byPort = new Map<number, Device>();
+  /** Devices with timers: nextEventNs runs after every in-process port access, so it skips the rest. */
+  private readonly timed: Device[] = [];
 
   add<T extends Device>(d: T): T {
     for (const r of d.ports ?? []) {
@@ -16,6 +18,7 @@ export class DeviceBus {
       }
     }
     this.devices.push(d);
+    if (d.nextEventNs) this.timed.push(d);
     return d;
   }
 
@@ -65,9 +68,11 @@ export class DeviceBus {
 
   nextEventNs(): number | undefined {
     let next: number | undefined;
-    for (const d of this.devices) {
-      if (!d.enabled || !d.nextEventNs) continue;
-      const t = d.nextEventNs();
+    const timed = this.timed;
+    for (let i = 0; i < timed.length; i++) {
+      const d = timed[i];
+      if (!d.enabled) continue;
+      const t = d.nextEventNs!();
       if (t !== undefined && (next === undefined || t < next)) next = t;
     }
     return next;

@@ -22,6 +22,7 @@ import { applyBootPlan } from './loaders/applyBootPlan';
 import { ImageError } from './loaders/imageError';
 import { Symbols } from './symbols/symbols';
 import { DeviceBus } from './deviceBus';
+import { InProcessPorts } from './inProcessPorts';
 import type { Clock, Device } from './devices/device';
 import { Uart16550 } from './devices/uart16550';
 import { DebugCon, DebugExit, PostPort } from './devices/debugPorts';
@@ -60,6 +61,12 @@ export interface MachineOptions extends Omit<LoadOptions, 'memoryBytes'> {
   rtcBaseMs?: number;
   /** Return accesses no enabled device claims to the caller instead of completing them as "nothing there". */
   reportUnclaimed?: boolean;
+  /**
+   * Complete IN/OUT to device ports inside the CPU's run instead of through exits (default
+   * true; see inProcessPorts.ts). Off while the caller asks for I/O exits. false: every access
+   * is an exit the machine completes (the slower path, for comparisons).
+   */
+  inProcessPorts?: boolean;
   createCpu?: CpuFactory;
 }
 
@@ -108,6 +115,7 @@ export class Machine {
   /** Instructions retired before the last INIT of each VP (a CPU reset zeroes its counter). */
   private retiredBeforeReset: number[] = [];
   private reported = new Set<number>();
+  private ports: InProcessPorts | undefined;
   private exceptionBitmap = 0xffffffff;
   private ended: GuestEnd | undefined;
   /**
@@ -179,6 +187,7 @@ export class Machine {
       d.enabled = false;
     }
     this.bus = bus;
+    this.ports = o.inProcessPorts === false ? undefined : new InProcessPorts(bus, n);
 
     for (let i = 0; i < n; i++) {
       const apic = this.lapic.apics[i];
@@ -253,6 +262,7 @@ export class Machine {
     p.setExtendedVmExits({ msr: true, cpuid: r.has(X.X64Cpuid), rdtsc: r.has(X.X64Rdtsc), exception: r.has(X.Exception), hypercall: r.has(X.Hypercall), apicEoi: r.has(X.X64ApicEoi) });
     p.setCpuidExitLeaves('all');
     p.setExceptionExitBitmap(this.exceptionBitmap);
+    p.setPortIoHandler(r.has(X.X64IoPortAccess) ? undefined : this.ports);
   }
 
   // ---- running ------------------------------------------------------------------------------
@@ -373,17 +383,27 @@ export class Machine {
     }
     if (FATAL.has(reason) || !this.completable(reason)) return { kind: 'exit', vp, exit };
     if (this.reported.has(reason)) return { kind: 'exit', vp, exit };
+    const failed = reason === X.X64IoPortAccess ? this.ports?.error : undefined;
+    if (failed !== undefined) {
+      // The device threw while serving the access in-process; it declined, and the access exited.
+      this.ports!.error = undefined;
+      return { kind: 'exit', vp, exit: this.deviceError(vp, exit, failed) };
+    }
     if (this.options.reportUnclaimed && REPORTABLE_DEVICE_EXITS.has(reason) && !this.claimed(vp, exit)) return { kind: 'exit', vp, exit };
     let done: boolean;
     try {
       done = this.completeExit(vp, exit);
     } catch (e) {
       // A failing device model is an emulator error the caller sees as a stop, never a crash.
-      return { kind: 'exit', vp, exit: this.internalError(vp, `handling ${X[exit.ExitReason]} (${this.claimant(vp) ?? 'no device'}): ${e instanceof Error ? e.message : String(e)}`) };
+      return { kind: 'exit', vp, exit: this.deviceError(vp, exit, e instanceof Error ? e.message : String(e)) };
     }
     if (!done) return { kind: 'exit', vp, exit };
     if (this.ended) return { kind: 'ended', vp, exit, end: this.ended };
     return undefined;
+  }
+
+  private deviceError(vp: number, exit: RunVpExitContext, message: string): RunVpExitContext {
+    return this.internalError(vp, `handling ${X[exit.ExitReason]} (${this.claimant(vp) ?? 'no device'}): ${message}`);
   }
 
   private internalError(vp: number, message: string): RunVpExitContext {

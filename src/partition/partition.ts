@@ -1,7 +1,7 @@
 // A child partition as its root (the VMM) sees it, shaped on the Windows Hypervisor Platform
 // (properties, GPA map, run -> exit context, completion) and on the Hyper-V hypercall ABI
 // (Get/SetVpRegisters by HV_REGISTER_NAME, from the root and from the guest itself).
-import { CpuExitReason, MemoryAccessType, Seg, type VirtualCpu, type GpaPermissions } from '../emulator/vcpu';
+import { CpuExitReason, MemoryAccessType, Seg, type VirtualCpu, type GpaPermissions, type PortIoHandler } from '../emulator/vcpu';
 import { PhysicalMemory } from '../emulator/physicalMemory';
 import { Cpu } from '../emulator/cpu';
 import {
@@ -209,6 +209,17 @@ export class Partition {
     const vp = this.virtualProcessor(vpIndex);
     vp.cpu.setInterruptSource(source);
     vp.eoiSource = eoi;
+  }
+
+  /**
+   * Serves port I/O in-process on every VP (vcpu.ts PortIoHandler; not a WHP call — the
+   * counterpart of a KVM VMM's in-kernel I/O bus): a plain IN/OUT the handler takes retires
+   * inside runVirtualProcessor without an X64IoPortAccess exit; the ports it declines exit as
+   * before. undefined turns it off. A VP whose CPU lacks the in-process path (a custom
+   * createCpu) keeps exiting for every access.
+   */
+  setPortIoHandler(handler: PortIoHandler | undefined): void {
+    for (const vp of this.virtualProcessors) vp.cpu.setPortIoHandler?.(handler);
   }
 
   /**

@@ -7,6 +7,7 @@ export class DebugExit implements Device {
   readonly name = 'debug-exit';
   enabled = true;
   readonly wideIo = true;
+  readonly writesEndRun = true;
   readonly ports: readonly PortRange[];
   constructor(port: number, private readonly onExit: (value: number, status: number) => void) {
     this.ports = [{ base: port, count: 1 }];

@@ -18,6 +18,12 @@ export interface Device {
    * consecutive ports, as the ISA bus does.
    */
   readonly wideIo?: boolean;
+  /**
+   * True if a port write can end the guest's run (isa-debug-exit, the 8042's reset line): the
+   * machine never completes such writes in-process (inProcessPorts.ts), so the run's end comes
+   * with the exit context of the write.
+   */
+  readonly writesEndRun?: boolean;
   ioRead?(port: number, size: number): number;
   ioWrite?(port: number, size: number, value: number): void;
 

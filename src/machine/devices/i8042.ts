@@ -9,6 +9,7 @@ const STATUS_OBF = 0x01, STATUS_SYS = 0x04, STATUS_CMD = 0x08;
 export class I8042 implements Device {
   readonly name = 'i8042';
   enabled = true;
+  readonly writesEndRun = true;
   readonly ports: readonly PortRange[] = [{ base: 0x60, count: 1 }, { base: 0x64, count: 1 }];
   private out: number[] = [];
   private pendingCommand = 0;

@@ -1,0 +1,65 @@
+// The machine's in-process port I/O (emulator/vcpu.ts PortIoHandler): plain IN/OUT to a port an
+// enabled device claims complete inside the CPU's run, without an X64IoPortAccess exit — the
+// way KVM serves the ports of its in-kernel devices without a trip to user space. An exit costs
+// a thrown EXIT out of the CPU loop, an exit context and a VMM-loop turn (about 5 µs); this path
+// costs a device call. A kernel logging over COM1 makes two port accesses per byte.
+//
+// Nothing the caller can observe changes: the machine installs the handler only while the
+// caller does not ask for I/O exits (no debugger I/O filter, no --trace-exits), writes to
+// devices that can end the run still exit (their exit context reports the end), and after each
+// access the CPU polls interrupts again, as it does when run() restarts after an exit. When the
+// access moved a device's next timer event — or other processors are waiting their turn, which
+// the machine gives them after each exit — the CPU returns from run() as soon as the
+// instruction retires (DoneStop), so the machine's loop runs exactly when it did after the exit.
+import { PortIoStatus, type PortIoHandler } from '../emulator/vcpu';
+import type { DeviceBus } from './deviceBus';
+
+/** Per port: no device (exits), served in-process, or served in-process for reads only. */
+const NONE = 0, SERVED = 1, READS_ONLY = 2;
+
+export class InProcessPorts implements PortIoHandler {
+  value = 0;
+  /** A device threw: the access declined, so the machine reports this for the exit that follows. */
+  error: string | undefined;
+  private readonly kind = new Uint8Array(0x10000);
+  private readonly stop: PortIoStatus;
+
+  constructor(private readonly bus: DeviceBus, processorCount: number) {
+    for (const d of bus.devices) {
+      if (!d.enabled) continue;
+      for (const r of d.ports ?? []) this.kind.fill(d.writesEndRun ? READS_ONLY : SERVED, r.base, r.base + r.count);
+    }
+    this.stop = processorCount === 1 ? PortIoStatus.Done : PortIoStatus.DoneStop;
+  }
+
+  read(port: number, size: 1 | 2 | 4): PortIoStatus {
+    if (this.kind[port] === NONE) return PortIoStatus.Exit;
+    const next = this.bus.nextEventNs();
+    try {
+      // Claimed (the first port is), so never undefined.
+      this.value = this.bus.ioRead(port, size)!;
+    } catch (e) {
+      return this.fail(e);
+    }
+    return this.bus.nextEventNs() === next ? this.stop : PortIoStatus.DoneStop;
+  }
+
+  write(port: number, size: 1 | 2 | 4, value: number): PortIoStatus {
+    const k = this.kind;
+    if (k[port] !== SERVED) return PortIoStatus.Exit;
+    // A wide write reaches the following ports too (the bus splits it into bytes).
+    for (let i = 1; i < size; i++) if (k[(port + i) & 0xffff] === READS_ONLY) return PortIoStatus.Exit;
+    const next = this.bus.nextEventNs();
+    try {
+      this.bus.ioWrite(port, size, value);
+    } catch (e) {
+      return this.fail(e);
+    }
+    return this.bus.nextEventNs() === next ? this.stop : PortIoStatus.DoneStop;
+  }
+
+  private fail(e: unknown): PortIoStatus {
+    this.error = e instanceof Error ? e.message : String(e);
+    return PortIoStatus.Exit;
+  }
+}
