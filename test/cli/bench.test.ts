@@ -34,6 +34,9 @@ const LABELS: [string, string][] = [
   ['bench32', 'bench32 guest seconds (cpu time)'], ['bench32', 'bench32 guest seconds (wall time)'],
   ['bench32', 'bench32 QEMU TCG guest seconds (cpu time)'], ['bench32', 'bench32 QEMU TCG guest seconds (wall time)'],
   ['bench32', 'bench32 QEMU TCG MIPS (cpu time)'], ['bench32', 'bench32 vpdbg / QEMU speed (cpu time)'],
+  ['serial', 'COM1 output, LSR polled per byte (cpu time)'], ['serial', 'COM1 output, LSR polled per byte (wall time)'],
+  ['serial', 'port accesses served per second (cpu time)'],
+  ['serial', 'COM1 output, every access an exit (I/O filter on)'], ['serial', 'exits per second, every access an exit (cpu time)'],
 ];
 /** Rows --quick leaves empty: the reference engines (QEMU, unicorn) are not run. */
 const notQuick = (section: string, label: string) => section === 'reference' || label.includes('QEMU');
@@ -58,7 +61,7 @@ test('bench --quick --json: every row, in order, with a finite number or a skip 
   // bench-tiny prints four lines; every exit the filters saw was completed without a match.
   assert.ok(row('exits the filters saw (none matched)').value! >= 4);
   assert.equal(row('stepIn round trip median').target, '<= 2');
-  assert.deepEqual(Object.keys(out.host).sort(), ['commit', 'cpu', 'image', 'image32', 'loadAverage', 'node', 'quick', 'references']);
+  assert.deepEqual(Object.keys(out.host).sort(), ['commit', 'cpu', 'image', 'image32', 'imageSerial', 'loadAverage', 'node', 'quick', 'references']);
 });
 
 test('bench --quick: an aligned text table, one row per figure, values parse', { skip }, () => {
