@@ -4,13 +4,13 @@
 // random run(N) slices (1..200 mostly, some thousands, a few 1e6), and compares after every slice:
 // the exit reason, the instruction count, RIP, the 16 GPRs, RFLAGS (exactly: both sides
 // materialise the same lazy flags), the exception (vector, error code, CR2) of an exception
-// exit, the access of an MMIO exit (then completed alike on both sides), and the bytes of the
-// code, data and stack pages. The first difference throws a
+// exit, the access of an MMIO exit (then completed alike on both sides), the stop of a debugger
+// breakpoint or watchpoint set between slices, and the bytes of the code, data and stack pages. The first difference throws a
 // JitMismatch naming the seed, the slice, the field and the disassembly of the program.
 
 import type { Cpu } from '../../src/emulator/cpu';
 import type { PhysicalMemory } from '../../src/emulator/physicalMemory';
-import { CpuExitReason, MemoryAccessType, Seg } from '../../src/emulator/vcpu';
+import { CpuExitReason, MemoryAccessType, Seg, type Watchpoint } from '../../src/emulator/vcpu';
 import { createLongModeCpu } from '../support/longModeCpu';
 import { Rng } from '../reliability/fuzzKit';
 import { CODE, DATA, DATA_SIZE, GPR_NAMES, MMIO, PAGE, READONLY, STACK, STACK_SIZE, disassemble, generateJitProgram, type JitProgram } from './jitProgram';
@@ -108,6 +108,10 @@ function differences(a: Side, b: Side, ra: CpuExitReason, rb: CpuExitReason): st
     cmp('memory access', `${hex(x.gpa)} gva ${hex(x.gva)} type ${x.accessType} size ${x.size}`, `${hex(y.gpa)} gva ${hex(y.gva)} type ${y.accessType} size ${y.size}`);
     if (x.accessType === MemoryAccessType.Write) cmp('memory access data', Array.from(x.data.subarray(0, x.size)).join(','), Array.from(y.data.subarray(0, y.size)).join(','));
   }
+  if (ra === CpuExitReason.Watchpoint && rb === CpuExitReason.Watchpoint) {
+    const x = a.cpu.exit.watch, y = b.cpu.exit.watch;
+    cmp('watchpoint', `${hex(x.address)} size ${x.size} write ${x.isWrite}`, `${hex(y.address)} size ${y.size} write ${y.isWrite}`);
+  }
   a.readMemory(); b.readMemory();
   COMPARED.forEach(([gpa], i) => {
     const x = a.buf[i], y = b.buf[i];
@@ -126,59 +130,140 @@ function slice(r: Rng): number {
   return 1e6;
 }
 
-export interface JitDiffResult { outcome: string; instructions: number; slices: number; threshold: number; /** External interrupts taken (jit side). */ interrupts: number; /** MMIO exits completed. */ mmio: number }
+/** Debugger stops set on both sides before a slice (an empty list clears them). */
+interface DebugStops { bps: bigint[]; wps: Watchpoint[] }
+/** One step of a case's schedule: the debugger stops to set first, if any, then run(n) on both sides. */
+interface Step { n: number; debug?: DebugStops }
+
+/**
+ * Between slices, now and then, the same debugger breakpoints (at labelled instruction starts)
+ * and watchpoints (data and stack words) on both sides, or none: translated code must stop
+ * exactly where the interpreter does, also inside chained regions compiled before they were set.
+ */
+function debugStops(r: Rng, p: JitProgram): DebugStops {
+  const starts = [...p.labels.keys()];
+  const bps = r.bool(0.3) ? [] : Array.from({ length: 1 + r.int(3) }, () => BigInt(r.pick(starts)));
+  const wps = r.bool(0.5) ? [] : Array.from({ length: 1 + r.int(2) }, () => ({
+    address: BigInt(r.bool(0.7) ? DATA + PAGE - 0x40 + r.int(0x80) : STACK + PAGE - 0x40 + r.int(0x80)),
+    size: r.pick([1, 2, 4, 8]), read: r.bool(0.5), write: r.bool(0.8), physical: r.bool(0.2),
+  }));
+  return { bps, wps };
+}
+
+const describe = (d: DebugStops): string =>
+  `breakpoints [${d.bps.map(hex).join(' ')}] watchpoints [${d.wps.map((w) => `${hex(w.address)}/${w.size}${w.read ? 'r' : ''}${w.write ? 'w' : ''}${w.physical ? 'p' : ''}`).join(' ')}]`;
+
+/** How a case is set up besides its program: the translation threshold and an always-pending interrupt vector. */
+interface Setup { threshold: number; irq?: number; perturb?: (jit: Cpu) => void }
+
+/** The two sides of one case. */
+class Pair {
+  readonly a: Side; readonly b: Side;
+  interrupts = 0; mmio = 0; stops = 0;
+
+  constructor(p: JitProgram, s: Setup) {
+    this.a = new Side(jitCpu(p, s.threshold)); this.b = new Side(jitCpu(p, -1));
+    // An external interrupt pending throughout is taken wherever the program's POPFQ sets IF;
+    // its handler returns with IF clear.
+    const v = s.irq;
+    if (v !== undefined) {
+      this.a.cpu.setInterruptSource({ pendingVector: () => v, acknowledge: () => { this.interrupts++; return v; } });
+      this.b.cpu.setInterruptSource({ pendingVector: () => v, acknowledge: () => v });
+    }
+    s.perturb?.(this.a.cpu); // (the test of this harness makes the sides differ)
+  }
+
+  run(step: Step): [CpuExitReason, CpuExitReason] {
+    if (step.debug) for (const c of [this.a.cpu, this.b.cpu]) { c.setInstructionBreakpoints(step.debug.bps); c.setWatchpoints(step.debug.wps); }
+    return [this.a.cpu.run(step.n), this.b.cpu.run(step.n)];
+  }
+
+  /** After an exit both sides agree on: MMIO reads get bytes derived from the address, writes are accepted. */
+  complete(reason: CpuExitReason): void {
+    if (reason === CpuExitReason.Breakpoint || reason === CpuExitReason.Watchpoint) this.stops++;
+    if (reason !== CpuExitReason.MemoryAccess) return;
+    const m = this.a.cpu.exit.memory;
+    const data = m.accessType === MemoryAccessType.Write ? undefined : Uint8Array.from({ length: m.size }, (_, i) => (Number(m.gpa & 0xfffn) + i) * 37 & 0xff);
+    this.a.cpu.completeMemoryAccess(data); this.b.cpu.completeMemoryAccess(data);
+    this.mmio++;
+  }
+
+  dispose(): void { this.a.cpu.dispose(); this.b.cpu.dispose(); }
+}
+
+/**
+ * The smallest budget m for the last step after which the sides differ (replaying the steps
+ * before it each time; binary search), and the instruction the interpreter retired last there.
+ */
+function locate(p: JitProgram, s: Setup, steps: Step[]): string {
+  const last = steps[steps.length - 1], prefix = steps.slice(0, -1);
+  const replay = (m: number): { diff: string[]; count: number; rip: bigint } => {
+    const q = new Pair(p, s);
+    try {
+      for (const st of prefix) q.complete(q.run(st)[0]);
+      const [ra, rb] = q.run({ ...last, n: m });
+      return { diff: differences(q.a, q.b, ra, rb), count: q.b.cpu.instructionCount, rip: q.b.cpu.getRip() };
+    } finally { q.dispose(); }
+  };
+  let lo = 1, hi = last.n;
+  while (lo < hi) { const mid = Math.floor((lo + hi) / 2); if (replay(mid).diff.length) hi = mid; else lo = mid + 1; }
+  const at = replay(lo), before = replay(lo - 1);
+  const listing = disassemble(p).split('\n');
+  const line = (rip: bigint): string => listing.find((l) => l.startsWith(`  ${rip.toString(16)} `))?.trim() ?? hex(rip);
+  return `smallest differing budget for that slice: run(${lo}); the interpreter went from [${line(before.rip)}] (instruction ${before.count}) `
+    + `to [${line(at.rip)}] (instruction ${at.count}), where:\n  ${at.diff.join('\n  ')}`;
+}
+
+export interface JitDiffResult { outcome: string; instructions: number; slices: number; threshold: number; /** External interrupts taken (jit side). */ interrupts: number; /** MMIO exits completed. */ mmio: number; /** Debugger breakpoint and watchpoint stops. */ stops: number }
 
 /** Runs program `p` on both sides; throws JitMismatch on the first difference. */
-export function runJitDiff(p: JitProgram, opts: { threshold?: number; perturb?: (jit: Cpu) => void } = {}): JitDiffResult {
+export function runJitDiff(p: JitProgram, opts: { threshold?: number; perturb?: (jit: Cpu) => void; /** Receives every slice and debugger change. */ events?: string[] } = {}): JitDiffResult {
   const r = new Rng(p.seed ^ 0x51ce5);
-  const threshold = opts.threshold ?? (r.bool(0.85) ? 0 : 1 + r.int(3));
-  const a = new Side(jitCpu(p, threshold)), b = new Side(jitCpu(p, -1));
-  // Sometimes an external interrupt is pending throughout: it is taken wherever the program's
-  // POPFQ sets IF, and its handler returns with IF clear.
-  let interrupts = 0, mmio = 0;
-  if (r.bool(0.3)) {
-    const v = 0x20 + r.int(0xe0);
-    a.cpu.setInterruptSource({ pendingVector: () => v, acknowledge: () => { interrupts++; return v; } });
-    b.cpu.setInterruptSource({ pendingVector: () => v, acknowledge: () => v });
-  }
-  opts.perturb?.(a.cpu); // (the test of this harness makes the sides differ)
-  const history: number[] = [0];
+  const setup: Setup = { threshold: opts.threshold ?? (r.bool(0.85) ? 0 : 1 + r.int(3)), perturb: opts.perturb };
+  if (r.bool(0.3)) setup.irq = 0x20 + r.int(0xe0);
+  const pair = new Pair(p, setup);
+  const { a, b } = pair;
+  const steps: Step[] = [];
+  const events: string[] = opts.events ?? [];
   const fail = (what: string[]): never => {
-    throw new JitMismatch(`translated code differs from the interpreter: seed ${p.seed} (jitThreshold ${threshold}), `
-      + `slice ${history.length - 1} run(${history[history.length - 1]}) ending at instruction ${b.cpu.instructionCount}\n  ${what.join('\n  ')}\n`
-      + `slices so far: ${history.slice(1).slice(-40).join(' ')}\nreplay: VPDBG_JIT_SEED=${p.seed} node scripts/test.mjs jitDiff\n${disassemble(p)}`);
+    const last = steps[steps.length - 1];
+    let where = '';
+    if (last) {
+      try { where = `\n  ${locate(p, setup, steps)}`; } catch (e) { where = `\n  (locating the first difference failed: ${(e as Error).message})`; }
+    }
+    throw new JitMismatch(`translated code differs from the interpreter: seed ${p.seed} (jitThreshold ${setup.threshold}), `
+      + `slice ${steps.length} run(${last?.n ?? 0}) ending at instruction ${b.cpu.instructionCount}\n  ${what.join('\n  ')}${where}\n`
+      + `last events (jit side): ${events.slice(-12).join('; ')}\nreplay: VPDBG_JIT_SEED=${p.seed} node scripts/test.mjs jitDiff\n${disassemble(p)}`);
   };
   try {
     const initial = differences(a, b, CpuExitReason.BudgetExhausted, CpuExitReason.BudgetExhausted);
     if (initial.length) fail(initial);
     for (;;) {
-      const n = slice(r);
-      history.push(n);
+      const step: Step = { n: slice(r) };
+      if (r.bool(0.04)) { step.debug = debugStops(r, p); events.push(describe(step.debug)); }
+      steps.push(step);
       const before = a.cpu.instructionCount;
-      const ra = a.cpu.run(n), rb = b.cpu.run(n);
+      const [ra, rb] = pair.run(step);
       for (const [side, reason] of [[a, ra], [b, rb]] as const) {
         if (reason === CpuExitReason.InternalError) fail([`${side === a ? 'jit' : 'interpreter'} InternalError: ${side.cpu.exit.message}`]);
       }
+      events.push(`run(${step.n}) -> ${CpuExitReason[ra]} at ${a.cpu.instructionCount} rip ${hex(a.cpu.getRip())}`);
       const diff = differences(a, b, ra, rb);
       if (diff.length) fail(diff);
       const ran = a.cpu.instructionCount - before;
-      if (ra === CpuExitReason.BudgetExhausted ? ran !== n : ran > n) fail([`run(${n}) retired ${ran} instructions and returned ${CpuExitReason[ra]}`]);
-      if (ra === CpuExitReason.MemoryAccess) {
-        // MMIO: reads return bytes derived from the address, writes are accepted.
-        const m = a.cpu.exit.memory;
-        const data = m.accessType === MemoryAccessType.Write ? undefined : Uint8Array.from({ length: m.size }, (_, i) => (Number(m.gpa & 0xfffn) + i) * 37 & 0xff);
-        a.cpu.completeMemoryAccess(data); b.cpu.completeMemoryAccess(data);
-        mmio++;
-      }
-      if (ra === CpuExitReason.BudgetExhausted || ra === CpuExitReason.MemoryAccess) {
-        if (a.cpu.instructionCount >= MAX_INSTRUCTIONS) return { outcome: 'instruction cap', instructions: a.cpu.instructionCount, slices: history.length - 1, threshold, interrupts, mmio };
+      if (ra === CpuExitReason.BudgetExhausted ? ran !== step.n : ran > step.n) fail([`run(${step.n}) retired ${ran} instructions and returned ${CpuExitReason[ra]}`]);
+      pair.complete(ra);
+      const result = (outcome: string): JitDiffResult => ({
+        outcome, instructions: a.cpu.instructionCount, slices: steps.length, threshold: setup.threshold, interrupts: pair.interrupts, mmio: pair.mmio, stops: pair.stops,
+      });
+      if (ra === CpuExitReason.BudgetExhausted || ra === CpuExitReason.MemoryAccess || ra === CpuExitReason.Breakpoint || ra === CpuExitReason.Watchpoint) {
+        if (a.cpu.instructionCount >= MAX_INSTRUCTIONS) return result('instruction cap');
         continue;
       }
-      const outcome = ra === CpuExitReason.Exception ? `#${a.cpu.exit.exception.vector}` : CpuExitReason[ra];
-      return { outcome, instructions: a.cpu.instructionCount, slices: history.length - 1, threshold, interrupts, mmio };
+      return result(ra === CpuExitReason.Exception ? `#${a.cpu.exit.exception.vector}` : CpuExitReason[ra]);
     }
   } finally {
-    a.cpu.dispose(); b.cpu.dispose();
+    pair.dispose();
   }
 }
 
