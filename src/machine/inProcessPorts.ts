@@ -8,9 +8,9 @@
 // caller does not ask for I/O exits (no debugger I/O filter, no --trace-exits), writes to
 // devices that can end the run still exit (their exit context reports the end), and after each
 // access the CPU polls interrupts again, as it does when run() restarts after an exit. When the
-// access moved a device's next timer event — or other processors are waiting their turn, which
-// the machine gives them after each exit — the CPU returns from run() as soon as the
-// instruction retires (DoneStop), so the machine's loop runs exactly when it did after the exit.
+// access moved a device's next timer event — or other processors may run or wake, which the
+// machine lets them do after each exit — the CPU returns from run() as soon as the instruction
+// retires (DoneStop), so the machine's loop runs exactly when it did after the exit.
 import { PortIoStatus, type PortIoHandler } from '../emulator/vcpu';
 import type { DeviceBus } from './deviceBus';
 
@@ -22,14 +22,16 @@ export class InProcessPorts implements PortIoHandler {
   /** A device threw: the access declined, so the machine reports this for the exit that follows. */
   error: string | undefined;
   private readonly kind = new Uint8Array(0x10000);
-  private readonly stop: PortIoStatus;
 
-  constructor(private readonly bus: DeviceBus, processorCount: number) {
+  /**
+   * `alone` (machines with more than one processor): whether the running processor is the only
+   * one that runs, and no port access can wake another.
+   */
+  constructor(private readonly bus: DeviceBus, private readonly alone?: () => boolean) {
     for (const d of bus.devices) {
       if (!d.enabled) continue;
       for (const r of d.ports ?? []) this.kind.fill(d.writesEndRun ? READS_ONLY : SERVED, r.base, r.base + r.count);
     }
-    this.stop = processorCount === 1 ? PortIoStatus.Done : PortIoStatus.DoneStop;
   }
 
   read(port: number, size: 1 | 2 | 4): PortIoStatus {
@@ -41,7 +43,7 @@ export class InProcessPorts implements PortIoHandler {
     } catch (e) {
       return this.fail(e);
     }
-    return this.bus.nextEventNs() === next ? this.stop : PortIoStatus.DoneStop;
+    return this.after(next);
   }
 
   write(port: number, size: 1 | 2 | 4, value: number): PortIoStatus {
@@ -55,7 +57,12 @@ export class InProcessPorts implements PortIoHandler {
     } catch (e) {
       return this.fail(e);
     }
-    return this.bus.nextEventNs() === next ? this.stop : PortIoStatus.DoneStop;
+    return this.after(next);
+  }
+
+  /** Whether the CPU may go straight on: no device timer moved and no other processor's turn is due. */
+  private after(next: number | undefined): PortIoStatus {
+    return this.bus.nextEventNs() === next && (this.alone === undefined || this.alone()) ? PortIoStatus.Done : PortIoStatus.DoneStop;
   }
 
   private fail(e: unknown): PortIoStatus {

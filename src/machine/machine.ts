@@ -187,7 +187,7 @@ export class Machine {
       d.enabled = false;
     }
     this.bus = bus;
-    this.ports = o.inProcessPorts === false ? undefined : new InProcessPorts(bus, n);
+    this.ports = o.inProcessPorts === false ? undefined : new InProcessPorts(bus, n === 1 ? undefined : () => this.runsAlone());
 
     for (let i = 0; i < n; i++) {
       const apic = this.lapic.apics[i];
@@ -278,6 +278,21 @@ export class Machine {
     for (let i = 0; i < this.state.length; i++) {
       if (this.state[i] === 'waiting' && this.interruptPending(i)) this.state[i] = 'running';
     }
+  }
+
+  /**
+   * One processor runs, and no port access can wake another: they wait for a startup IPI,
+   * halted with interrupts off, or wait in HLT for their local APIC — only processor 0 also
+   * listens to the 8259s that port accesses reach.
+   */
+  private runsAlone(): boolean {
+    let running = 0;
+    for (let i = 0; i < this.state.length; i++) {
+      const s = this.state[i];
+      if (s === 'running') running++;
+      else if (s === 'waiting' && i === 0) return false;
+    }
+    return running === 1;
   }
 
   private interruptPending(vp: number): boolean {

@@ -7,7 +7,9 @@
 ;        interrupt arrives before the instruction after the OUT; prints how many of the eight
 ;        INCs after it ran first (0);
 ;  smp:  with a second processor, both write letters to COM1 without waiting: BSP 'a', AP 'b'
-;        (the interleaving shows when each processor got its turn).
+;        (the interleaving shows when each processor got its turn); then the BSP waits in
+;        HLT until the AP's OUT enabling the UART's THRE interrupt wakes it (IRQ 4 reaches
+;        only the BSP), and prints a line while the AP idles in HLT with interrupts on.
 ; Ends through isa-debug-exit with 0x10 (status 33); an unexpected vector exits with 0x3F.
 ; Build: nasm -f bin devices-portio.asm -o ../fixtures/guests/devices-portio.bin
 bits 32
@@ -116,24 +118,44 @@ start:
     mov ecx, trampoline_end - trampoline
     rep movsb
     mov dword [APIC + 0xF0], 0x1FF
+    mov dword [APIC + 0x350], 0x700     ; LINT0: ExtINT, so the 8259s still reach this processor
     mov dword [APIC + 0x310], 1 << 24
     mov dword [APIC + 0x300], 0x4500    ; INIT
     mov dword [APIC + 0x310], 1 << 24
     mov dword [APIC + 0x300], 0x4608    ; startup IPI: 0800:0000
+    mov ecx, 100000                     ; wait (bounded) for the AP to start
+.wait:
+    cmp byte [FLAG], 0
+    jne .started
+    loop .wait
+    jmp .done
+.started:
     mov ecx, LETTERS
     mov dx, 0x3F8
     mov al, 'a'
 .letters:
     out dx, al
     loop .letters
-    mov ecx, 100000                     ; wait (bounded) for the AP to finish
-.wait:
-    cmp byte [FLAG], 0
-    jne .done
-    loop .wait
+    mov dword [uart_at], -1
+    xor ebx, ebx                        ; HLTs so far: uart_irq records it
+.sleep:
+    cli
+    cmp dword [uart_at], -1
+    jne .woken
+    sti                                 ; its shadow covers the HLT: a pending interrupt wakes it
+    hlt
+    inc ebx
+    jmp .sleep
+.woken:
+    mov al, 10
+    call putc
+    mov esi, wake_msg
+    call puts
+    mov eax, [uart_at]
+    call put_hex
 .done:
     mov al, 10
-    out dx, al
+    call putc
     mov al, 0x10
     jmp exit
 
@@ -222,21 +244,31 @@ putc:                                   ; al to COM1 once THRE is set
 
 bits 16
 trampoline:                             ; the AP, at 0800:0000 in real mode
+    xor ax, ax
+    mov ds, ax
+    mov byte [FLAG], 1
     mov cx, LETTERS
     mov dx, 0x3F8
     mov al, 'b'
 .b:
     out dx, al
     loop .b
-    xor ax, ax
-    mov ds, ax
-    mov byte [FLAG], 1
-    cli
+    mov cx, 20000                       ; longer than a turn: the BSP reaches its HLT first
+.delay:
+    loop .delay
+    mov byte [FLAG], 2
+    mov dx, 0x3F9                       ; THRE interrupt on: IRQ 4 wakes the BSP
+    mov al, 0x02
+    out dx, al
+    sti
+.idle:
     hlt
+    jmp .idle
 trampoline_end:
 
 pit_msg:        db "pit ", 0
 uart_msg:       db "uart ", 0
+wake_msg:       db "woken by the AP's OUT in HLT: ", 0
 unexpected_msg: db "unexpected", 10, 0
 
 align 8
