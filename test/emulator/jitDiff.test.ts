@@ -1,5 +1,5 @@
-// Differential test of the block translator (src/emulator/jit): random 64-bit programs
-// (jitProgram.ts) run with translation on and off in the same random run(N) slices must agree
+// Differential test of the block translator (src/emulator/jit): random 64-bit and flat 32-bit
+// programs (jitProgram.ts) run with translation on and off in the same random run(N) slices must agree
 // after every slice on the exit, count, RIP, GPRs, RFLAGS, exception and memory
 // (jitLockstep.ts). A fixed seed set runs here; `npm run fuzz -- --only jit` runs many more.
 // Replay one seed with its disassembly: VPDBG_JIT_SEED=<seed> node scripts/test.mjs jitDiff
@@ -12,21 +12,18 @@ import { makeCpu, PT, SMALL_PAGES, w64 } from './cpuKit';
 import { CpuExitReason, MemoryAccessType } from '../../src/emulator/vcpu';
 
 const replay = process.env.VPDBG_JIT_SEED;
-/** Seeds of the fixed set that find the known watchpoint bugs reproduced (skipped) below; the fuzzer still finds that kind. */
-const KNOWN_FAILING = new Set([841509880]);
-const SEEDS = replay !== undefined ? [Number(replay) >>> 0]
-  : Array.from({ length: 64 }, (_, i) => caseSeed(20261122, i)).filter((s) => !KNOWN_FAILING.has(s));
+const SEEDS = replay !== undefined ? [Number(replay) >>> 0] : Array.from({ length: 64 }, (_, i) => caseSeed(20261122, i));
 
 test(`translated code matches the interpreter on ${SEEDS.length} random programs, slice by slice`, { timeout: 120_000 }, () => {
   if (replay !== undefined) console.log(disassemble(generateJitProgram(SEEDS[0])));
   const outcomes: Record<string, number> = {};
-  const totals = { loops: 0, calls: 0, smc: 0, crossPageBranches: 0, straddling: 0, interrupts: 0, mmio: 0, stops: 0 };
+  const totals = { loops: 0, calls: 0, smc: 0, crossPageBranches: 0, straddling: 0, interrupts: 0, mmio: 0, stops: 0, protectedMode: 0 };
   let instructions = 0, slices = 0;
   for (const seed of SEEDS) {
     const p = generateJitProgram(seed);
     const r = runJitDiff(p);
     outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
-    instructions += r.instructions; slices += r.slices; totals.interrupts += r.interrupts; totals.mmio += r.mmio; totals.stops += r.stops;
+    instructions += r.instructions; slices += r.slices; totals.interrupts += r.interrupts; totals.mmio += r.mmio; totals.stops += r.stops; totals.protectedMode += p.bits === 32 ? 1 : 0;
     for (const k of ['loops', 'calls', 'smc', 'crossPageBranches', 'straddling'] as const) totals[k] += p.stats[k];
   }
   console.log(`jitDiff: ${SEEDS.length} programs, ${instructions} instructions in ${slices} slices; outcomes ${JSON.stringify(outcomes)}; ${JSON.stringify(totals)}`);

@@ -1,4 +1,4 @@
-// Runs one generated program (jitProgram.ts) twice from identical states — block translation on
+// Runs one generated program (jitProgram.ts; 64-bit or flat 32-bit protected mode) twice from identical states — block translation on
 // (jitThreshold 0: blocks are translated on first use and compiled into page regions on
 // their second; sometimes 1-3, so blocks first run interpreted) and off (-1) — in the same
 // random run(N) slices (1..200 mostly, some thousands, a few 1e6), and compares after every slice:
@@ -8,14 +8,14 @@
 // breakpoint or watchpoint set between slices, and the bytes of the code, data and stack pages. The first difference throws a
 // JitMismatch naming the seed, the slice, the field and the disassembly of the program.
 
-import type { Cpu } from '../../src/emulator/cpu';
-import type { PhysicalMemory } from '../../src/emulator/physicalMemory';
+import { Cpu } from '../../src/emulator/cpu';
+import { PhysicalMemory } from '../../src/emulator/physicalMemory';
 import { CpuExitReason, MemoryAccessType, Seg, type Watchpoint } from '../../src/emulator/vcpu';
 import { createLongModeCpu } from '../support/longModeCpu';
 import { Rng } from '../reliability/fuzzKit';
 import { CODE, DATA, DATA_SIZE, GPR_NAMES, MMIO, PAGE, READONLY, STACK, STACK_SIZE, disassemble, generateJitProgram, type JitProgram } from './jitProgram';
 
-/** Page table for 0x200000-0x3FFFFF (4 KiB pages); the rest of the first GiB uses 2 MiB pages. */
+/** Long mode: page table for 0x200000-0x3FFFFF (4 KiB pages); the rest of the first GiB uses 2 MiB pages. */
 const PT = 0x5000;
 const PD = 0x3000;
 /** Guest-physical page behind MMIO (outside RAM, so accesses exit). */
@@ -23,38 +23,62 @@ const MMIO_GPA = 0x500000;
 /** External interrupt handler (clears IF in the interrupted RFLAGS, IRETQ) and the IDT pointing at it. */
 const HANDLER = 0x20a000, IDT = 0x20b000;
 const HANDLER_CODE = [0x48, 0x81, 0x64, 0x24, 0x10, 0xff, 0xfd, 0xff, 0xff, 0x48, 0xcf]; // and qword [rsp+16], ~0x200; iretq
+const HANDLER_CODE32 = [0x81, 0x64, 0x24, 0x08, 0xff, 0xfd, 0xff, 0xff, 0xcf]; // and dword [esp+8], ~0x200; iretd
 /** Instructions after which a case stops (programs normally halt long before). */
 const MAX_INSTRUCTIONS = 400_000;
 
 export class JitMismatch extends Error {}
 
-function put64(mem: PhysicalMemory, gpa: number, v: number): void {
+function put64(mem: PhysicalMemory, gpa: number, v: number | bigint): void {
   const b = new Uint8Array(8);
   new DataView(b.buffer).setBigUint64(0, BigInt(v), true);
   mem.write(gpa, b);
 }
 
-/** A CPU in 64-bit mode at CPL 0 with the program's pages mapped and its initial state; every exception exits. */
+/** The page-table entry (4 KiB page) for linear address `a` of 0x200000-0x3FFFFF. */
+function programPte(p: JitProgram, a: number): number {
+  const inRange = (start: number, size: number): boolean => a >= start && a < start + size;
+  return inRange(CODE, p.codePages * PAGE) || inRange(DATA, DATA_SIZE) || inRange(STACK, STACK_SIZE) || a === HANDLER || a === IDT ? a | 7
+    : a === READONLY ? a | 5 : a === MMIO ? MMIO_GPA | 7 : 0;
+}
+
+/** Flat 32-bit protected mode at CPL 0 with 32-bit paging (identity below 2 MiB, the program's map above). */
+function protectedModeCpu(p: JitProgram): { cpu: Cpu; memory: PhysicalMemory } {
+  const memory = new PhysicalMemory();
+  memory.mapRam(0, 0x400000, { read: true, write: true, execute: true });
+  const w32 = (gpa: number, v: number): void => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, v >>> 0, true); memory.write(gpa, b); };
+  const PD32 = 0x1000, PT32 = 0x2000, GDT32 = 0x4000;
+  w32(PD32, PT32 | 7);
+  for (let i = 0; i < 1024; i++) w32(PT32 + 4 * i, i < 512 ? (i * PAGE) | 7 : programPte(p, i * PAGE));
+  [0n, 0x00cf9b000000ffffn, 0x00cf93000000ffffn].forEach((d, i) => put64(memory, GDT32 + 8 * i, d));
+  const cpu = new Cpu(memory, { vpIndex: 0 });
+  cpu.setGdtr({ base: BigInt(GDT32), limit: 23 });
+  cpu.setCr(3, BigInt(PD32));
+  cpu.setCr(0, 0x80010033n); // PG WP NE ET MP PE
+  cpu.setSegment(Seg.CS, { selector: 0x08, base: 0n, limit: 0xffffffff, attributes: 0xc09b });
+  for (const s of [Seg.SS, Seg.DS, Seg.ES, Seg.FS, Seg.GS]) cpu.setSegment(s, { selector: 0x10, base: 0n, limit: 0xffffffff, attributes: 0xc093 });
+  return { cpu, memory };
+}
+
+/** A CPU in the program's mode at CPL 0 with its pages mapped and its initial state; every exception exits. */
 export function jitCpu(p: JitProgram, jitThreshold: number): Cpu {
-  const { cpu, memory } = createLongModeCpu({ ramTop: 0x400000 });
-  put64(memory, PD + 8, PT | 7);
-  const inRange = (a: number, start: number, size: number): boolean => a >= start && a < start + size;
-  for (let i = 0; i < 512; i++) {
-    const a = 0x200000 + i * PAGE;
-    const pte = inRange(a, CODE, p.codePages * PAGE) || inRange(a, DATA, DATA_SIZE) || inRange(a, STACK, STACK_SIZE) || a === HANDLER || a === IDT ? a | 7
-      : a === READONLY ? a | 5 : a === MMIO ? MMIO_GPA | 7 : 0;
-    put64(memory, PT + 8 * i, pte);
+  const long = p.bits === 64;
+  const { cpu, memory } = long ? createLongModeCpu({ ramTop: 0x400000 }) : protectedModeCpu(p);
+  if (long) {
+    put64(memory, PD + 8, PT | 7);
+    for (let i = 0; i < 512; i++) put64(memory, PT + 8 * i, programPte(p, 0x200000 + i * PAGE));
   }
   memory.write(CODE, p.code);
   memory.write(DATA, p.data);
   memory.write(READONLY, p.readonly);
-  memory.write(HANDLER, Uint8Array.from(HANDLER_CODE));
-  // 64-bit interrupt gates (selector 0x08, type 0x8E) for vectors 32-255; exceptions exit before delivery.
-  const gate = new Uint8Array(16), dv = new DataView(gate.buffer);
+  memory.write(HANDLER, Uint8Array.from(long ? HANDLER_CODE : HANDLER_CODE32));
+  // Interrupt gates (selector 0x08, type 0x8E) for vectors 32-255; exceptions exit before delivery.
+  const gateSize = long ? 16 : 8;
+  const gate = new Uint8Array(gateSize), dv = new DataView(gate.buffer);
   dv.setUint32(0, (HANDLER & 0xffff) | (0x08 << 16), true);
   dv.setUint32(4, (HANDLER & 0xffff0000) | 0x8e00, true);
-  for (let v = 32; v < 256; v++) memory.write(IDT + 16 * v, gate);
-  cpu.setIdtr({ base: BigInt(IDT), limit: 256 * 16 - 1 });
+  for (let v = 32; v < 256; v++) memory.write(IDT + gateSize * v, gate);
+  cpu.setIdtr({ base: BigInt(IDT), limit: 256 * gateSize - 1 });
   cpu.setCr(3, cpu.getCr(3)); // the page tables changed
   p.gprs.forEach((v, i) => cpu.setGpr(i, v));
   cpu.setRip(BigInt(p.entry));

@@ -1,5 +1,5 @@
-// Random 64-bit programs for the translator-vs-interpreter differential test (jitDiff.test.ts)
-// and the 'jit' fuzzer. A program is a set of code segments — main (ends in HLT), functions
+// Random 64-bit programs (and, for 3 in 10 seeds, flat 32-bit protected-mode ones) for the
+// translator-vs-interpreter differential test (jitDiff.test.ts) and the 'jit' fuzzer. A program is a set of code segments — main (ends in HLT), functions
 // (end in RET or a tail JMP), and chunks (reached by a JMP, jump back) — laid out at random
 // offsets over 2-3 code pages, so calls, jumps, fall-throughs and returns go within a page
 // and across pages, and some segments (and instructions) straddle a page boundary. Blocks hold
@@ -41,6 +41,8 @@ const POPF_MASK = 0xcd5 | 0x200 | 0x40000;
 
 export interface JitProgram {
   seed: number;
+  /** 64: long mode; 32: flat 32-bit protected mode (paged). */
+  bits: 64 | 32;
   codePages: 2 | 3;
   /** codePages * 4096 bytes at CODE (gaps are INT3). */
   code: Uint8Array;
@@ -68,8 +70,9 @@ interface Part { items: Item[]; cost: number }
 interface Ctx { fn: number; depth: number }
 
 const codeCache = new Map<string, Code>();
-/** iced-x86 Code by name (e.g. `Add_rm32_imm8`). */
-function C(name: string): Code {
+/** iced-x86 Code by name (e.g. `Add_rm32_imm8`), mapped to 32-bit mode when generating for it. */
+function C(form: string): Code {
+  const name = formName(form);
   let c = codeCache.get(name);
   if (c === undefined) {
     c = (Code as unknown as Record<string, Code | undefined>)[name];
@@ -79,10 +82,23 @@ function C(name: string): Code {
   return c;
 }
 
-/** Register of index i (0-15; 16-19 are AH, CH, DH, BH) at `size` bits. */
+/**
+ * 32-bit (flat protected mode) generation in progress: 64-bit forms, registers and RIP-relative
+ * operands turn into their 32-bit counterparts (set by generateJitProgram around one program).
+ */
+let mode32 = false;
+
+/** Register of index i (0-15; 16-19 are AH, CH, DH, BH) at `size` bits (64 means the address width in 32-bit mode). */
 function reg(i: number, size: number): Register {
   if (size === 8) return i >= 16 ? Register.AH + (i - 16) : i < 4 ? Register.AL + i : Register.SPL + (i - 4);
-  return (size === 16 ? Register.AX : size === 32 ? Register.EAX : Register.RAX) + i;
+  return (size === 16 ? Register.AX : size === 32 || mode32 ? Register.EAX : Register.RAX) + i;
+}
+
+/** The 32-bit mode counterpart of a 64-bit mode form name (Add_rm64_r64 -> Add_rm32_r32, Pushq -> Pushd, ...). */
+function formName(name: string): string {
+  if (!mode32) return name;
+  return name.replace(/_rm64/g, '_rm32').replace(/_r64/g, '_r32').replace(/^Pushq_/, 'Pushd_').replace(/^RAX_|_RAX_/, (m) => m.replace('RAX', 'EAX'))
+    .replace(/_imm64$/, '_imm32').replace(/^Pushfq$/, 'Pushfd').replace(/^Popfq$/, 'Popfd').replace(/^Retnq$/, 'Retnd').replace(/_64$/, '_32');
 }
 
 const immSuffix = (s: number): string => (s === 64 ? 'imm32' : `imm${s}`);
@@ -119,11 +135,12 @@ interface Mem { base: Register; index: Register; scale: number; disp: bigint; se
 function memOp(m: Mem, at: Resolve): MemoryOperand {
   if (m.rip) {
     const target = m.at ? BigInt(m.at(at)) : m.disp;
-    return new MemoryOperand(Register.RIP, Register.None, 1, target, 8, false, m.seg);
+    // 32-bit mode has no RIP-relative form: the absolute address instead.
+    return mode32 ? new MemoryOperand(Register.None, Register.None, 1, target, 4, false, m.seg) : new MemoryOperand(Register.RIP, Register.None, 1, target, 8, false, m.seg);
   }
   const d = m.at ? BigInt(m.at(at)) + m.disp : m.disp;
   // iced-x86 takes 8 as the size of a 64-bit mode disp32 (sign-extended), 4 for 32-bit addressing (67h).
-  const wide = m.a32 ? 4 : 8;
+  const wide = m.a32 || mode32 ? 4 : 8;
   const size = m.base === Register.None ? wide : d === 0n ? 0 : d >= -128n && d < 128n ? 1 : wide;
   return new MemoryOperand(m.base, m.index, m.scale, d, size, false, m.seg);
 }
@@ -141,7 +158,7 @@ function create(code: Code, ops: Op[], at: Resolve): Instruction {
 }
 
 class Gen {
-  readonly enc = new Encoder(64);
+  readonly enc = new Encoder(mode32 ? 32 : 64);
   readonly segments: { name: string; items: Item[] }[] = [];
   readonly patchable: Ins[] = [];
   readonly smcTargets: { target?: Ins; k: number }[] = [];
@@ -155,15 +172,19 @@ class Gen {
   funcs = 0;
   faultLeft: boolean;
 
+  /** General registers of the mode (8 in 32-bit mode). */
+  readonly regs: number;
+
   constructor(readonly r: Rng) {
-    const pool = [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+    this.regs = mode32 ? 8 : 16;
+    const pool = mode32 ? [5, 6, 7] : [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
     const take = (): number => pool.splice(r.int(pool.length), 1)[0];
     this.base = take(); this.index = take(); this.ctr = take();
     this.free = [0, 1, 2, 3, ...pool];
     this.baseVal = DATA + r.int(DATA_SIZE);
     this.indexVal = r.int(0x100);
     this.fsBase = BigInt(r.int(0x3000));
-    this.gsBase = 2n ** 64n - BigInt(PAGE * (1 + r.int(4)));
+    this.gsBase = (mode32 ? 2n ** 32n : 2n ** 64n) - BigInt(PAGE * (1 + r.int(4)));
     this.faultLeft = r.bool(0.25);
   }
 
@@ -211,8 +232,8 @@ class Gen {
 
   src(size: number): number {
     const r = this.r;
-    if (size === 8 && r.bool(0.2)) return 16 + r.int(4);
-    return r.int(16);
+    if (size === 8 && (r.bool(0.2) || (mode32 && r.bool(0.5)))) return 16 + r.int(4);
+    return r.int(size === 8 && mode32 ? 4 : this.regs);
   }
 
   /** A data address for a `size`-byte access: often straddling the data area's page boundary. */
@@ -228,9 +249,10 @@ class Gen {
     const r = this.r;
     const segPick = at ? 0 : r.int(10);
     const seg = segPick === 8 ? Register.FS : segPick === 9 ? Register.GS : Register.None;
-    const off = seg === Register.FS ? BigInt(target) - this.fsBase : seg === Register.GS ? BigInt(target) - this.gsBase + 2n ** 64n : BigInt(target);
-    const f = r.int(100);
-    const base64 = Register.RAX + this.base, index64 = Register.RAX + this.index;
+    const wrap = mode32 ? 2n ** 32n : 2n ** 64n;
+    const off = seg === Register.FS ? BigInt(target) - this.fsBase : seg === Register.GS ? BigInt(target) - this.gsBase + wrap : BigInt(target);
+    const f = mode32 ? r.int(88) : r.int(100); // (32-bit mode: no 67h form, 16-bit addressing is not generated)
+    const base64 = reg(this.base, 64), index64 = reg(this.index, 64);
     const scale = r.pick([1, 2, 4, 8]);
     const ix = BigInt(this.indexVal * scale);
     if (f < 40) return { base: base64, index: Register.None, scale: 1, disp: off - BigInt(this.baseVal), seg, at };
@@ -253,15 +275,15 @@ class Gen {
   readMem(size: number): Mem {
     const r = this.r, x = r.int(100);
     if (x < 6) return this.mem(READONLY + r.int(PAGE - size + 1));
-    if (x < 12) return { base: Register.RSP, index: Register.None, scale: 1, disp: BigInt(r.int(0x40)), seg: Register.None };
+    if (x < 12) return { base: reg(RSP, 64), index: Register.None, scale: 1, disp: BigInt(r.int(0x40)), seg: Register.None };
     return this.dataMem(size);
   }
 
   leaMem(): Mem {
     const r = this.r;
-    const a32 = r.bool(0.25);
-    const anyReg = (): Register => (a32 ? Register.EAX : Register.RAX) + r.int(16);
-    const idx = (): Register => { for (;;) { const i = r.int(16); if (i !== RSP) return (a32 ? Register.EAX : Register.RAX) + i; } };
+    const a32 = !mode32 && r.bool(0.25);
+    const anyReg = (): Register => reg(r.int(this.regs), a32 ? 32 : 64);
+    const idx = (): Register => { for (;;) { const i = r.int(this.regs); if (i !== RSP) return reg(i, a32 ? 32 : 64); } };
     if (!a32 && r.bool(0.1)) return { base: Register.None, index: Register.None, scale: 1, disp: BigInt(CODE + r.int(0x3000)), seg: Register.None, rip: true };
     const base = r.bool(0.85) ? anyReg() : Register.None;
     const index = r.bool(0.6) ? idx() : Register.None;
@@ -288,7 +310,7 @@ class Gen {
     }
   }
 
-  size(): number { return this.r.pick([8, 16, 32, 32, 64, 64, 64]); }
+  size(): number { return this.r.pick(mode32 ? [8, 16, 32, 32, 32] : [8, 16, 32, 32, 64, 64, 64]); }
 
   alu(): Ins | null {
     const r = this.r;
@@ -332,7 +354,7 @@ class Gen {
       case 1: return this.op(`Mov_r${s}_rm${s}`, [{ r: reg(this.dst(s), s) }, { m: this.readMem(s / 8) }]);
       case 2: return this.op(`Mov_rm${s}_r${s}`, [{ m: this.dataMem(s / 8) }, { r: reg(this.src(s), s) }]);
       case 3: return this.op(`Mov_rm${s}_${immSuffix(s)}`, [r.bool(0.5) ? { m: this.dataMem(s / 8) } : { r: reg(this.dst(s), s) }, { i: imm(r, Math.min(s, 32)) }], true);
-      case 4: return s === 64 ? this.op('Mov_r64_imm64', [{ r: reg(this.dst(64), 64) }, { q: interesting64(r) }], true)
+      case 4: return s === 64 && !mode32 ? this.op('Mov_r64_imm64', [{ r: reg(this.dst(64), 64) }, { q: interesting64(r) }], true)
         : this.op(`Mov_r${s}_imm${s}`, [{ r: reg(this.dst(s), s) }, { i: imm(r, s) }], true);
       default: return this.op(`Mov_r${s}_rm${s}`, [{ r: reg(this.dst(s), s) }, { r: reg(this.src(s), s) }]);
     }
@@ -540,17 +562,17 @@ class Gen {
   pushPop(ctx: Ctx): Part {
     const r = this.r;
     if (r.bool(0.1)) { // 16-bit push/pop (generic path)
-      return { items: [this.must('Push_r16', [{ r: reg(r.int(16), 16) }]), this.plain(), this.must('Pop_r16', [{ r: reg(r.pick(this.free), 16) }])], cost: 3 };
+      return { items: [this.must('Push_r16', [{ r: reg(r.int(this.regs), 16) }]), this.plain(), this.must('Pop_r16', [{ r: reg(r.pick(this.free), 16) }])], cost: 3 };
     }
     const items: Item[] = [];
     switch (r.int(4)) {
       case 0: items.push(this.must('Pushq_imm8', [{ i: imm(r, 8) }])); break;
       case 1: items.push(this.must('Pushq_imm32', [{ i: imm(r, 32) }])); break;
-      case 2: items.push(this.op('Push_rm64', [{ m: this.readMem(8) }]) ?? this.must('Push_r64', [{ r: reg(r.int(16), 64) }])); break;
-      default: items.push(this.must('Push_r64', [{ r: reg(r.int(16), 64) }]));
+      case 2: items.push(this.op('Push_rm64', [{ m: this.readMem(8) }]) ?? this.must('Push_r64', [{ r: reg(r.int(this.regs), 64) }])); break;
+      default: items.push(this.must('Push_r64', [{ r: reg(r.int(this.regs), 64) }]));
     }
-    const top: Mem = { base: Register.RSP, index: Register.None, scale: 1, disp: 0n, seg: Register.None };
-    if (r.bool(0.4)) items.push(this.op(r.pick(['Add_rm64_r64', 'Xor_rm64_r64', 'Mov_rm64_r64', 'Sub_rm64_r64']), [{ m: top }, { r: reg(r.int(16), 64) }]) ?? this.plain());
+    const top: Mem = { base: reg(RSP, 64), index: Register.None, scale: 1, disp: 0n, seg: Register.None };
+    if (r.bool(0.4)) items.push(this.op(r.pick(['Add_rm64_r64', 'Xor_rm64_r64', 'Mov_rm64_r64', 'Sub_rm64_r64']), [{ m: top }, { r: reg(r.int(this.regs), 64) }]) ?? this.plain());
     const inner = this.body({ ...ctx, depth: ctx.depth + 1 }, r.int(4));
     items.push(...inner.items);
     items.push(r.bool(0.8) ? this.must('Pop_r64', [{ r: reg(r.pick(this.free), 64) }]) : this.op('Pop_rm64', [{ m: this.dataMem(8) }]) ?? this.must('Pop_r64', [{ r: reg(r.pick(this.free), 64) }]));
@@ -558,7 +580,7 @@ class Gen {
   }
 
   flags(): Part {
-    const r = this.r, top: Mem = { base: Register.RSP, index: Register.None, scale: 1, disp: 0n, seg: Register.None };
+    const r = this.r, top: Mem = { base: reg(RSP, 64), index: Register.None, scale: 1, disp: 0n, seg: Register.None };
     const mask = r.u32() & POPF_MASK;
     switch (r.int(3)) {
       case 0: {
@@ -593,7 +615,7 @@ class Gen {
 
   stackRead(): Part {
     const r = this.r, s = r.pick([8, 16, 32, 64, 64]);
-    const m: Mem = { base: Register.RSP, index: Register.None, scale: 1, disp: BigInt(r.bool(0.7) ? 8 * r.int(6) : r.int(0x30)), seg: Register.None };
+    const m: Mem = { base: reg(RSP, 64), index: Register.None, scale: 1, disp: BigInt(r.bool(0.7) ? 8 * r.int(6) : r.int(0x30)), seg: Register.None };
     const op = r.pick(['Mov', 'Add', 'Cmp', 'Xor', 'Sub', 'And']);
     return { items: [this.op(`${op}_r${s}_rm${s}`, [{ r: reg(this.dst(s), s) }, { m }]) ?? this.plain()], cost: 1 };
   }
@@ -604,7 +626,7 @@ class Gen {
     this.faultLeft = false;
     const t = r.pick(this.free), s = r.pick([8, 16, 32, 64]);
     const kinds = ['unmapped', 'straddle', 'readonly', 'noncanonical', 'canonical-edge', 'jmp-noncanonical', 'ud2', 'div0'] as const;
-    const kind = r.pick(kinds);
+    const kind = r.pick(mode32 ? kinds.filter((k) => !k.includes('canonical')) : kinds);
     this.stats.fault = kind;
     const nonCanon = (): Ins => this.must('Mov_r64_imm64', [{ r: reg(t, 64) }, { q: (r.bool(0.5) ? 0x0000800000000000n : 0xffff7fffffffff00n) + BigInt(r.int(256)) }]);
     const store = (m: Mem): Ins | null => (r.bool(0.5) ? this.op(`Mov_rm${s}_r${s}`, [{ m }, { r: reg(this.src(s), s) }]) : this.op(`Add_r${s}_rm${s}`, [{ r: reg(this.dst(s), s) }, { m }]));
@@ -613,10 +635,10 @@ class Gen {
       case 'unmapped': items = [store(this.mem(UNMAPPED + r.int(PAGE - 8)))]; break;
       case 'straddle': items = [this.op(`Mov_rm${Math.max(16, s)}_r${Math.max(16, s)}`, [{ m: this.mem(UNMAPPED - 1 - r.int(Math.max(16, s) / 8 - 1)) }, { r: reg(this.src(Math.max(16, s)), Math.max(16, s)) }])]; break;
       case 'readonly': items = [this.op(`Mov_rm${s}_r${s}`, [{ m: this.mem(READONLY + r.int(PAGE - 8)) }, { r: reg(this.src(s), s) }])]; break;
-      case 'noncanonical': items = [nonCanon(), store({ base: Register.RAX + t, index: Register.None, scale: 1, disp: BigInt(r.int(64)), seg: Register.None })]; break;
+      case 'noncanonical': items = [nonCanon(), store({ base: reg(t, 64), index: Register.None, scale: 1, disp: BigInt(r.int(64)), seg: Register.None })]; break;
       case 'canonical-edge': // the last bytes below the canonical hole: partly canonical accesses
         items = [this.must('Mov_r64_imm64', [{ r: reg(t, 64) }, { q: 0x00007ffffffffff8n + BigInt(r.int(8)) }]),
-          store({ base: Register.RAX + t, index: Register.None, scale: 1, disp: 0n, seg: Register.None })];
+          store({ base: reg(t, 64), index: Register.None, scale: 1, disp: 0n, seg: Register.None })];
         break;
       case 'jmp-noncanonical': items = [nonCanon(), this.op('Jmp_rm64', [{ r: reg(t, 64) }])]; break;
       case 'ud2': items = [this.op('Ud2', [])]; break;
@@ -728,6 +750,7 @@ export function generateJitProgram(seed: number): JitProgram {
 }
 
 function generateOnce(seed: number, r: Rng): JitProgram {
+  mode32 = r.bool(0.3);
   const g = new Gen(r);
   try {
     let codePages: 2 | 3 = r.bool(0.5) ? 2 : 3;
@@ -762,7 +785,7 @@ function generateOnce(seed: number, r: Rng): JitProgram {
     }
     const { code, labels, segments } = layout;
 
-    const gprs = Array.from({ length: 16 }, () => interesting64(r));
+    const gprs = Array.from({ length: 16 }, () => (mode32 ? BigInt.asUintN(32, interesting64(r)) : interesting64(r)));
     gprs[g.base] = BigInt(g.baseVal);
     gprs[g.index] = BigInt(g.indexVal);
     // Stack near its page boundary, sometimes misaligned, so pushes straddle it.
@@ -772,13 +795,14 @@ function generateOnce(seed: number, r: Rng): JitProgram {
     const byAddr = new Map<number, string[]>();
     for (const [name, a] of labels) byAddr.set(a, [...(byAddr.get(a) ?? []), name]);
     return {
-      seed, codePages, code, entry: labels.get('main')!, gprs,
+      seed, bits: mode32 ? 32 : 64, codePages, code, entry: labels.get('main')!, gprs,
       rflags: BigInt(2 | (r.u32() & 0x8d5) | (r.bool(0.1) ? 0x400 : 0)),
       fsBase: g.fsBase, gsBase: BigInt.asUintN(64, g.gsBase),
       data, readonly: r.bytes(PAGE), labels: byAddr, segments, stats: { ...g.stats },
     };
   } finally {
     g.enc.free();
+    mode32 = false;
   }
 }
 
@@ -786,11 +810,11 @@ function generateOnce(seed: number, r: Rng): JitProgram {
 export function disassemble(p: JitProgram): string {
   const fmt = new Formatter(FormatterSyntax.Intel);
   const lines: string[] = [];
-  lines.push(`; seed ${p.seed}: ${p.codePages} code pages at 0x${CODE.toString(16)}, entry 0x${p.entry.toString(16)}, rflags 0x${p.rflags.toString(16)}, fs.base 0x${p.fsBase.toString(16)}, gs.base 0x${p.gsBase.toString(16)}`);
+  lines.push(`; seed ${p.seed}: ${p.bits}-bit, ${p.codePages} code pages at 0x${CODE.toString(16)}, entry 0x${p.entry.toString(16)}, rflags 0x${p.rflags.toString(16)}, fs.base 0x${p.fsBase.toString(16)}, gs.base 0x${p.gsBase.toString(16)}`);
   lines.push(`; ${p.gprs.map((v, i) => `${GPR_NAMES[i]}=0x${v.toString(16)}`).join(' ')}`);
   for (const s of [...p.segments].sort((a, b) => a.start - b.start)) {
     lines.push(`; segment ${s.name} [0x${s.start.toString(16)}, 0x${(s.start + s.length).toString(16)})`);
-    const dec = new Decoder(64, p.code.subarray(s.start - CODE, s.start - CODE + s.length), DecoderOptions.None);
+    const dec = new Decoder(p.bits, p.code.subarray(s.start - CODE, s.start - CODE + s.length), DecoderOptions.None);
     dec.ip = BigInt(s.start);
     while (dec.canDecode) {
       const ip = Number(dec.ip);
