@@ -1,6 +1,6 @@
 // Differential test of the block translator (src/emulator/jit): random 64-bit and flat 32-bit
-// programs (jitProgram.ts) run with translation on and off in the same random run(N) slices must agree
-// after every slice on the exit, count, RIP, GPRs, RFLAGS, exception and memory
+// programs (jitProgram.ts) run with translation on and off in the same random run(N) slices
+// must agree after every slice on the exit, count, RIP, GPRs, RFLAGS, exception and memory
 // (jitLockstep.ts). A fixed seed set runs here; `npm run fuzz -- --only jit` runs many more.
 // Replay one seed with its disassembly: VPDBG_JIT_SEED=<seed> node scripts/test.mjs jitDiff
 import { test } from 'node:test';
