@@ -24,8 +24,9 @@ export class InProcessPorts implements PortIoHandler {
   private readonly kind = new Uint8Array(0x10000);
 
   /**
-   * `alone` (machines with more than one processor): whether the running processor is the only
-   * one that runs, and no port access can wake another.
+   * Serves the ports of the devices enabled now (the machine enables devices only when it
+   * builds them). `alone` (machines with more than one processor): whether the running
+   * processor is the only one that runs, and no port access can wake another.
    */
   constructor(private readonly bus: DeviceBus, private readonly alone?: () => boolean) {
     for (const d of bus.devices) {
