@@ -56,9 +56,9 @@ function aluIntoRm(c: Cpu, d: Insn, b: number, bh: number): void {
     return;
   }
   const lo = c.ea(d, s, write), hi = c.hi;
-  const a = c.readN(lo, hi, s), ah = s === 8 ? c.hi : 0;
+  const a = write ? c.rmwRead(lo, hi, s) : c.readN(lo, hi, s), ah = s === 8 ? c.hi : 0;
   const r = alu(c, d.op, s, a, ah, b, bh);
-  if (write) c.writeN(lo, hi, s, r, c.hi);
+  if (write) c.rmwWrite(lo, hi, s, r, c.hi);
 }
 
 /** op r/m, reg (00, 01, 08, ...; also TEST 84/85 via op = And with no write-back). */
@@ -88,36 +88,36 @@ export function incDec(c: Cpu, d: Insn): void {
   const s = d.os;
   const cf = getCF(c);
   let lo = 0, hi = 0, a: number, ah = 0;
-  if (d.mod === 3) { a = c.getReg(d.rm, s); if (s === 8) ah = c.hi; } else { lo = c.ea(d, s, true); hi = c.hi; a = c.readN(lo, hi, s); if (s === 8) ah = c.hi; }
+  if (d.mod === 3) { a = c.getReg(d.rm, s); if (s === 8) ah = c.hi; } else { lo = c.ea(d, s, true); hi = c.hi; a = c.rmwRead(lo, hi, s); if (s === 8) ah = c.hi; }
   const r = d.op === 0 ? add(c, s, a, ah, 1, 0, 0, Lf.Inc) : sub(c, s, a, ah, 1, 0, 0, Lf.Dec);
   const rh = c.hi;
   c.lfCf = cf;
-  if (d.mod === 3) c.setReg(d.rm, s, r, rh); else c.writeN(lo, hi, s, r, rh);
+  if (d.mod === 3) c.setReg(d.rm, s, r, rh); else c.rmwWrite(lo, hi, s, r, rh);
 }
 
 /** NOT (op 2) / NEG (op 3) r/m (group 3). */
 export function notNeg(c: Cpu, d: Insn): void {
   const s = d.os;
   let lo = 0, hi = 0, a: number, ah = 0;
-  if (d.mod === 3) { a = c.getReg(d.rm, s); if (s === 8) ah = c.hi; } else { lo = c.ea(d, s, true); hi = c.hi; a = c.readN(lo, hi, s); if (s === 8) ah = c.hi; }
+  if (d.mod === 3) { a = c.getReg(d.rm, s); if (s === 8) ah = c.hi; } else { lo = c.ea(d, s, true); hi = c.hi; a = c.rmwRead(lo, hi, s); if (s === 8) ah = c.hi; }
   let r: number, rh: number;
   if (d.op === 2) { r = ~a & MASK[s]; rh = s === 8 ? ~ah : 0; } else { r = sub(c, s, 0, 0, a, ah, 0, Lf.Sub); rh = c.hi; }
-  if (d.mod === 3) c.setReg(d.rm, s, r, rh); else c.writeN(lo, hi, s, r, rh);
+  if (d.mod === 3) c.setReg(d.rm, s, r, rh); else c.rmwWrite(lo, hi, s, r, rh);
 }
 
 /** CMPXCHG r/m, reg (0F B0/B1). */
 export function cmpxchg(c: Cpu, d: Insn): void {
   const s = d.os;
   let lo = 0, hi = 0, dst: number, dh = 0;
-  if (d.mod === 3) { dst = c.getReg(d.rm, s); if (s === 8) dh = c.hi; } else { lo = c.ea(d, s, true); hi = c.hi; dst = c.readN(lo, hi, s); if (s === 8) dh = c.hi; }
+  if (d.mod === 3) { dst = c.getReg(d.rm, s); if (s === 8) dh = c.hi; } else { lo = c.ea(d, s, true); hi = c.hi; dst = c.rmwRead(lo, hi, s); if (s === 8) dh = c.hi; }
   const acc = c.getReg(0, s), acch = s === 8 ? c.hi : 0;
   sub(c, s, acc, acch, dst, dh, 0, Lf.Sub);
   if (acc === dst && acch === dh) {
     const src = c.getReg(d.reg, s), srch = s === 8 ? c.hi : 0;
-    if (d.mod === 3) c.setReg(d.rm, s, src, srch); else c.writeN(lo, hi, s, src, srch);
+    if (d.mod === 3) c.setReg(d.rm, s, src, srch); else c.rmwWrite(lo, hi, s, src, srch);
   } else {
     // The destination is written back with its own value (a locked RMW always writes).
-    if (d.mod !== 3) c.writeN(lo, hi, s, dst, dh);
+    if (d.mod !== 3) c.rmwWrite(lo, hi, s, dst, dh);
     c.setReg(0, s, dst, dh);
   }
 }
@@ -126,8 +126,8 @@ export function cmpxchg(c: Cpu, d: Insn): void {
 export function xadd(c: Cpu, d: Insn): void {
   const s = d.os;
   let lo = 0, hi = 0, dst: number, dh = 0;
-  if (d.mod === 3) { dst = c.getReg(d.rm, s); if (s === 8) dh = c.hi; } else { lo = c.ea(d, s, true); hi = c.hi; dst = c.readN(lo, hi, s); if (s === 8) dh = c.hi; }
+  if (d.mod === 3) { dst = c.getReg(d.rm, s); if (s === 8) dh = c.hi; } else { lo = c.ea(d, s, true); hi = c.hi; dst = c.rmwRead(lo, hi, s); if (s === 8) dh = c.hi; }
   const src = c.getReg(d.reg, s), srch = s === 8 ? c.hi : 0;
   const r = add(c, s, dst, dh, src, srch, 0, Lf.Add), rh = c.hi;
-  if (d.mod === 3) { c.setReg(d.reg, s, dst, dh); c.setReg(d.rm, s, r, rh); } else { c.writeN(lo, hi, s, r, rh); c.setReg(d.reg, s, dst, dh); }
+  if (d.mod === 3) { c.setReg(d.reg, s, dst, dh); c.setReg(d.rm, s, r, rh); } else { c.rmwWrite(lo, hi, s, r, rh); c.setReg(d.reg, s, dst, dh); }
 }

@@ -33,7 +33,7 @@ export function btOp(c: Cpu, d: Insn): void {
     const t = (lo >>> 0) + (byteOff >>> 0);
     hi = c.long64 ? (hi + byteOffHi + (t > 0xffffffff ? 1 : 0)) | 0 : 0;
     lo = t | 0;
-    v = c.readN(lo, hi, s); if (s === 8) vh = c.hi;
+    v = d.op !== 0 ? c.rmwRead(lo, hi, s) : c.readN(lo, hi, s); if (s === 8) vh = c.hi;
   }
   const cf = bit < 32 ? (v >>> bit) & 1 : (vh >>> (bit - 32)) & 1;
   materialize(c);
@@ -42,7 +42,7 @@ export function btOp(c: Cpu, d: Insn): void {
   const mlo = bit < 32 ? 1 << bit : 0, mhi = bit >= 32 ? 1 << (bit - 32) : 0;
   if (d.op === 1) { v |= mlo; vh |= mhi; } else if (d.op === 2) { v &= ~mlo; vh &= ~mhi; } else { v ^= mlo; vh ^= mhi; }
   if (s < 4) v &= s === 1 ? 0xff : 0xffff;
-  if (d.mod === 3) c.setReg(d.rm, s, v, vh); else c.writeN(lo, hi, s, v, vh);
+  if (d.mod === 3) c.setReg(d.rm, s, v, vh); else c.rmwWrite(lo, hi, s, v, vh);
 }
 
 /** BSF (op 0) / BSR (op 1): ZF=1 and destination unchanged for a zero source. */

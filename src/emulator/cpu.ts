@@ -24,6 +24,7 @@ import { completeIoInsn } from './io';
 const TLB_SIZE = 1024;
 const TLB_MASK = TLB_SIZE - 1;
 const EMPTY_BYTES = new Uint8Array(4096);
+const EMPTY_VIEW = new DataView(EMPTY_BYTES.buffer);
 
 export interface CpuOptions { vpIndex: number }
 
@@ -153,6 +154,9 @@ export class Cpu implements VirtualCpu, MemoryListener {
   readonly wTag = new Int32Array(TLB_SIZE).fill(-1);
   readonly wTagHi = new Int32Array(TLB_SIZE);
   readonly wPage: Uint8Array[] = new Array(TLB_SIZE).fill(EMPTY_BYTES);
+  /** The same pages as DataViews, for translated code's multi-byte accesses (jit/translator.ts). */
+  readonly rView: DataView[] = new Array(TLB_SIZE).fill(EMPTY_VIEW);
+  readonly wView: DataView[] = new Array(TLB_SIZE).fill(EMPTY_VIEW);
   private readonly xTag = new Int32Array(TLB_SIZE).fill(-1);
   private readonly xTagHi = new Int32Array(TLB_SIZE);
   private readonly xPage: GuestPage[];
@@ -523,6 +527,33 @@ export class Cpu implements VirtualCpu, MemoryListener {
     this.writeSlow(lo, hi, 8, v, vh);
   }
 
+  /** Lazy flags as they were before the current read-modify-write instruction computed its result. */
+  private readonly rmwFlags = new Int32Array(11);
+
+  /** The read of a read-modify-write instruction (ADD [m], NEG [m], BTS [m]...): also saves the flags it is about to change. */
+  rmwRead(lo: number, hi: number, size: number): number {
+    const f = this.rmwFlags;
+    f[0] = this.flags; f[1] = this.lfOp; f[2] = this.lfSize; f[3] = this.lfRes; f[4] = this.lfResHi; f[5] = this.lfA;
+    f[6] = this.lfAHi; f[7] = this.lfB; f[8] = this.lfBHi; f[9] = this.lfCf; f[10] = this.lfOf;
+    return this.readN(lo, hi, size);
+  }
+
+  /**
+   * The write of a read-modify-write instruction. A fault or exit here (a write-protected page,
+   * an MMIO write the VMM completes) means the instruction did not retire: its flags are undone,
+   * so the #PF handler sees, and the re-executed instruction starts from, the flags before it.
+   */
+  rmwWrite(lo: number, hi: number, size: number, v: number, vh: number): void {
+    try {
+      this.writeN(lo, hi, size, v, vh);
+    } catch (e) {
+      const f = this.rmwFlags;
+      this.flags = f[0]; this.lfOp = f[1]; this.lfSize = f[2]; this.lfRes = f[3]; this.lfResHi = f[4]; this.lfA = f[5];
+      this.lfAHi = f[6]; this.lfB = f[7]; this.lfBHi = f[8]; this.lfCf = f[9]; this.lfOf = f[10];
+      throw e;
+    }
+  }
+
   writeN(lo: number, hi: number, size: number, v: number, vh: number): void {
     switch (size) {
       case 1: this.write8(lo, hi, v); return;
@@ -565,9 +596,9 @@ export class Cpu implements VirtualCpu, MemoryListener {
     if (w.large) this.tlbHasLarge = true;
     const g = w.global ? 1 : 0;
     if (access === Access.Read) {
-      this.rTag[i] = pn; this.rTagHi[i] = hi; this.rPage[i] = page.bytes; this.tlbGlobal[i] = g;
+      this.rTag[i] = pn; this.rTagHi[i] = hi; this.rPage[i] = page.bytes; this.rView[i] = page.view; this.tlbGlobal[i] = g;
     } else if (access === Access.Write) {
-      if (!page.blocks) { this.wTag[i] = pn; this.wTagHi[i] = hi; this.wPage[i] = page.bytes; this.tlbGlobal[TLB_SIZE + i] = g; }
+      if (!page.blocks) { this.wTag[i] = pn; this.wTagHi[i] = hi; this.wPage[i] = page.bytes; this.wView[i] = page.view; this.tlbGlobal[TLB_SIZE + i] = g; }
     } else {
       this.xTag[i] = pn; this.xTagHi[i] = hi; this.xPage[i] = page; this.tlbGlobal[2 * TLB_SIZE + i] = g;
     }

@@ -26,6 +26,8 @@ export interface Region {
 /** A resident 4 KiB page of guest memory. */
 export class GuestPage {
   readonly bytes = new Uint8Array(PAGE_SIZE);
+  /** The same bytes for little-endian 16/32-bit loads and stores (one machine access each once optimized). */
+  readonly view = new DataView(this.bytes.buffer);
   /** Decoded blocks starting in this page, by offset; null when no code was decoded here. */
   blocks: (object | undefined)[] | null = null;
   /** Translated regions compiled from this page's blocks since its code last changed (blockCache.ts). */

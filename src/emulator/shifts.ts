@@ -130,9 +130,9 @@ function shiftRm(c: Cpu, d: Insn, rawCount: number): void {
     return;
   }
   const lo = c.ea(d, s, true), hi = c.hi;
-  const a = c.readN(lo, hi, s), ah = s === 8 ? c.hi : 0;
+  const a = c.rmwRead(lo, hi, s), ah = s === 8 ? c.hi : 0;
   const r = shiftOp(c, d.op, s, a, ah, count);
-  c.writeN(lo, hi, s, r, c.hi);
+  c.rmwWrite(lo, hi, s, r, c.hi);
 }
 
 export function shiftRm1(c: Cpu, d: Insn): void { shiftRm(c, d, 1); }
@@ -144,7 +144,7 @@ export function shxd(c: Cpu, d: Insn): void {
   const s = d.os;
   const count = ((d.flags & 0x200) ? c.r[1] : d.imm) & (s === 8 ? 63 : 31);
   let lo = 0, hi = 0, a: number, ah = 0;
-  if (d.mod === 3) { a = c.getReg(d.rm, s); if (s === 8) ah = c.hi; } else { lo = c.ea(d, s, true); hi = c.hi; a = c.readN(lo, hi, s); if (s === 8) ah = c.hi; }
+  if (d.mod === 3) { a = c.getReg(d.rm, s); if (s === 8) ah = c.hi; } else { lo = c.ea(d, s, true); hi = c.hi; a = c.rmwRead(lo, hi, s); if (s === 8) ah = c.hi; }
   if (count === 0) { if (d.mod === 3 && s === 4) c.rh[d.rm] = 0; return; }
   const b = c.getReg(d.reg, s), bh = s === 8 ? c.hi : 0;
   const bits = s * 8;
@@ -163,5 +163,5 @@ export function shxd(c: Cpu, d: Insn): void {
   const msb = s === 8 ? rh >>> 31 : (r >>> (bits - 1)) & 1;
   const msbA = s === 8 ? ah >>> 31 : (a >>> (bits - 1)) & 1;
   setRes(c, s, r, rh, cf, msb ^ msbA);
-  if (d.mod === 3) c.setReg(d.rm, s, r, rh); else c.writeN(lo, hi, s, r, rh);
+  if (d.mod === 3) c.setReg(d.rm, s, r, rh); else c.rmwWrite(lo, hi, s, r, rh);
 }

@@ -143,7 +143,7 @@ function compileRegion(blocks: readonly TranslatableBlock[]): { fn: JitFn; sourc
   body = body.replaceAll('/*WB*/', wb).replaceAll('/*RL*/', rl);
   let src = 'let ic=c.icount,carried=false,E=entry,XL=0,XH=0,LK=-1,LS=0,LA=0,LAH=0,LB=0,LBH=0,LR=0,LRH=0,LC=0,LO=0;\n';
   if (decls.size) src += `let ${[...decls].map((x) => `${x}=0`).join(',')};\n`;
-  src += 'const GR=c.r,GRH=c.rh,rT=c.rTag,rTH=c.rTagHi,rP=c.rPage,wT=c.wTag,wTH=c.wTagHi,wP=c.wPage;\n';
+  src += 'const GR=c.r,GRH=c.rh,rT=c.rTag,rTH=c.rTagHi,rP=c.rPage,rV=c.rView,wT=c.wTag,wTH=c.wTagHi,wP=c.wPage,wV=c.wView;\n';
   if (used.size) src += `let ${[...used].map((i) => `x${i}=GR[${i}],y${i}=GRH[${i}]`).join(',')};\n`;
   // Every exit leaves through one epilogue, so its stores have type feedback after the first
   // exit (a cold store site reached later would deoptimize the whole region).
@@ -332,12 +332,13 @@ class BlockCompiler {
   compile(): string {
     const n = this.n;
     const kinds = this.insns.map((_, k) => this.kindOf(k));
-    // Backward liveness: does anything observe the flags instruction k writes?
+    // Backward liveness: does anything observe the flags instruction k writes? An instruction
+    // with a memory access can also stop right after itself (a watchpoint), showing its own flags.
     let live = true;
     this.needed = new Array<boolean>(n).fill(true);
     for (let k = n - 1; k >= 0; k--) {
       const e = this.effects(k, kinds[k]);
-      if (e.w === 'full') { this.needed[k] = live; live = false; } else if (e.w === 'partial') this.needed[k] = live;
+      if (e.w === 'full') { this.needed[k] = live || e.exits; live = false; } else if (e.w === 'partial') this.needed[k] = live || e.exits;
       if (e.reads || e.exits) live = true;
     }
     const last = n - 1;
@@ -434,23 +435,21 @@ class BlockCompiler {
     const o = `o${v}`, p = `p${v}`, pn = `pn${v}`, ti = `ti${v}`;
     let fast: string;
     if (s === 1) fast = `${v}=${p}[${o}];`;
-    else if (s === 2) fast = `${v}=${p}[${o}]|(${p}[${o}+1]<<8);`;
-    else fast = `${v}=${p}[${o}]|(${p}[${o}+1]<<8)|(${p}[${o}+2]<<16)|(${p}[${o}+3]<<24);`;
-    if (s === 8) fast += `${vh}=${p}[${o}+4]|(${p}[${o}+5]<<8)|(${p}[${o}+6]<<16)|(${p}[${o}+7]<<24);`;
+    else if (s === 2) fast = `${v}=${p}.getUint16(${o},true);`;
+    else fast = `${v}=${p}.getInt32(${o},true);`;
+    if (s === 8) fast += `${vh}=${p}.getInt32(${o}+4,true);`;
     const slow = `${this.sync(k)}${this.canonCheck(ah)}${v}=c.readN(${al},${ah},${s});${s === 8 ? `${vh}=c.hi;` : ''}`;
     return `let ${v}=0,${vh}=0;{const ${pn}=${al}>>>12,${ti}=${pn}&1023,${o}=${al}&4095;` +
-      `if(rT[${ti}]===${pn}&&rTH[${ti}]===${ah}&&${o}<=${4096 - s}){const ${p}=rP[${ti}];${fast}}else{${slow}}}`;
+      `if(rT[${ti}]===${pn}&&rTH[${ti}]===${ah}&&${o}<=${4096 - s}){const ${p}=${s === 1 ? 'rP' : 'rV'}[${ti}];${fast}}else{${slow}}}`;
   }
 
   private write(k: number, s: number, al: string, ah: string, v: string, vh: string): string {
     const o = `wo${k}`, p = `wp${k}`, pn = `wn${k}`, ti = `wi${k}`;
-    let fast = `${p}[${o}]=${v};`;
-    if (s >= 2) fast += `${p}[${o}+1]=${v}>>8;`;
-    if (s >= 4) fast += `${p}[${o}+2]=${v}>>16;${p}[${o}+3]=${v}>>24;`;
-    if (s === 8) fast += `${p}[${o}+4]=${vh};${p}[${o}+5]=${vh}>>8;${p}[${o}+6]=${vh}>>16;${p}[${o}+7]=${vh}>>24;`;
+    let fast = s === 1 ? `${p}[${o}]=${v};` : s === 2 ? `${p}.setUint16(${o},${v},true);` : `${p}.setInt32(${o},${v},true);`;
+    if (s === 8) fast += `${p}.setInt32(${o}+4,${vh},true);`;
     const slow = `${this.sync(k)}${this.canonCheck(ah)}c.writeN(${al},${ah},${s},${v},${vh});`;
     return `{const ${pn}=${al}>>>12,${ti}=${pn}&1023,${o}=${al}&4095;` +
-      `if(wT[${ti}]===${pn}&&wTH[${ti}]===${ah}&&${o}<=${4096 - s}){const ${p}=wP[${ti}];${fast}}else{${slow}}}`;
+      `if(wT[${ti}]===${pn}&&wTH[${ti}]===${ah}&&${o}<=${4096 - s}){const ${p}=${s === 1 ? 'wP' : 'wV'}[${ti}];${fast}}else{${slow}}}`;
   }
 
   private canonCheck(ah: string): string {
@@ -458,7 +457,13 @@ class BlockCompiler {
   }
 
   /** After an instruction with a memory slow path: stop if the slow path asked for it. */
-  private breakCheck(k: number): string { return `if(c.breakLoop){${this.exitAt(k + 1)}}`; }
+  private breakCheck(k: number): string {
+    const [l, h] = this.ripAt(k + 1);
+    return this.breakTo(String(l), String(h), `ic+${k + 1}`);
+  }
+
+  /** Leaves the region (never chains: the run loop must see the stop) when a slow path set breakLoop. */
+  private breakTo(lo: string, hi: string, count: string): string { return `if(c.breakLoop){${this.leave(lo, hi, count)}}`; }
 
   // ---- emission ----
   private emit(k: number, kind: string | null): string {
@@ -518,14 +523,15 @@ class BlockCompiler {
       }
       case 'call': {
         const [nl, nh] = this.ripAt(k + 1);
+        const t = this.target(k)!;
         code += this.pushTop(k) + this.write(k, this.wide, `al${k}`, `ah${k}`, String(nl), String(nh));
-        code += this.setTop(k) + this.jumpExit(k, this.target(k)!);
+        code += this.setTop(k) + this.breakTo(String(t[0]), String(t[1]), `ic+${k + 1}`) + this.jumpExit(k, t);
         break;
       }
       case 'ret': {
         code += this.popTop(k) + this.read(k, this.wide, `al${k}`, `ah${k}`, `v${k}`, `vh${k}`);
         if (!this.m32) code += `if(((vh${k}<<16)>>16)!==vh${k}){${this.sync(k)}c.raise(${VEC_GP},0);}`;
-        code += this.afterPop(k) + `${this.commit()}ic+=${k + 1};`;
+        code += this.afterPop(k) + this.breakTo(`v${k}`, `vh${k}`, `ic+${k + 1}`) + `${this.commit()}ic+=${k + 1};`;
         code += `if(vh${k}===${this.map.pageHi}&&(v${k}&-4096)===${this.map.pageLo}){const m=MAP[v${k}&4095];if(m>=0){E=m;continue D;}}`;
         code += this.leave(`v${k}`, `vh${k}`, 'ic');
         break;
