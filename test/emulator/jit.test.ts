@@ -4,7 +4,7 @@
 // translated loops; faults in translated code leave the interpreter's precise state.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeCpu, runToExit, CODE, SMALL_PAGES, PT, SEL, w64 } from './cpuKit';
+import { makeCpu, runToExit, CODE, SMALL_PAGES, PT, SEL, r64, w64 } from './cpuKit';
 import { multibootCpu } from './multibootHarness';
 import { CpuExitReason, Seg } from '../../src/emulator/vcpu';
 import type { Cpu } from '../../src/emulator/cpu';
@@ -244,4 +244,19 @@ test('32-bit code with a based data segment runs interpreted, with the segment b
   assert.equal(state(c), state(ref));
   assert.equal(translatedBlocks(c, CODE), 0, 'not flat: no translation');
   assert.equal(c.mem.peekPage(5)!.bytes[0x100 + 4 * 100], 100, 'the store went through DS.base');
+});
+
+test('a #PF on the write of ADD [m] (a write-protected page) shows the flags from before the ADD, translated or not', () => {
+  // xor eax,eax / mov ebx,0x800000 / L: add qword [rbx],1 / jmp L   — PT entry 0 is read-only, CR0.WP is set.
+  const code = [0x31, 0xc0, 0xbb, 0x00, 0x00, 0x80, 0x00, 0x48, 0x83, 0x03, 0x01, 0xeb, 0xfa];
+  for (const jit of [false, true]) {
+    const c = makeCpu('long64', code);
+    c.jitThreshold = jit ? 0 : -1;
+    w64(c.mem, PT, BigInt(SMALL_PAGES + 5)); // present, user, read-only
+    assert.equal(runToExit(c), CpuExitReason.Halt, c.exit.message);
+    const rsp = Number(c.getGpr(4));
+    const frame = (i: number): bigint => r64(c.mem, rsp + 8 * i);
+    assert.equal(frame(1), BigInt(CODE + 7), 'the #PF is at the ADD');
+    assert.equal(frame(3) & 0x8d5n, 0x44n, `${jit ? 'translated' : 'interpreted'}: ZF|PF of the XOR, not the ADD's`);
+  }
 });
