@@ -75,11 +75,10 @@ function mmioRmw(jit: boolean, prefix: number[], rmw: number[], readValue: numbe
   return log;
 }
 
-// Found by this test (src/emulator is not ours to change; reported): the interpreter's ALU
-// handlers set the lazy flags before the write-back, so at an MMIO write exit of ADD [mmio]
-// RFLAGS already shows the unretired ADD's flags (translated code shows the flags before it).
-// jitLockstep.ts tolerates exactly this (TOLERATE_MMIO_WRITE_EXIT_FLAGS) until it is fixed.
-test.skip('known: at the MMIO write exit of ADD [mmio], 1 both sides show the pre-instruction RFLAGS', () => {
+// Regression tests for the bugs this differential test found (fixed in a2c7a54).
+// The interpreter's ALU handlers set the lazy flags before the write-back, so at an MMIO write
+// exit of ADD [mmio] RFLAGS showed the unretired ADD's flags (translated code: the flags before it).
+test('at the MMIO write exit of ADD [mmio], 1 both sides show the pre-instruction RFLAGS', () => {
   const xorEaxEax = [0x31, 0xc0], addQword1 = [0x48, 0x83, 0x03, 0x01];
   const jit = mmioRmw(true, xorEaxEax, addQword1, 6), interp = mmioRmw(false, xorEaxEax, addQword1, 6);
   assert.deepEqual(interp, jit);
@@ -87,9 +86,9 @@ test.skip('known: at the MMIO write exit of ADD [mmio], 1 both sides show the pr
 });
 
 // Same root cause, on both sides: an RMW that reads CF (ADC/SBB/RCL/RCR [mmio]) re-executed
-// after its write completes takes the CF its own first attempt produced. STC; ADC [mmio], 0
-// with 6 read writes 7 (correct) but retires with the flags of 6+0+0 (PF set) instead of 6+0+1.
-test.skip('known: ADC [mmio] retires with the flags of the value it wrote', () => {
+// after its write completed took the CF its own first attempt produced. STC; ADC [mmio], 0
+// with 6 read writes 7 and must retire with the flags of 6+0+1 (not of 6+0+0, PF set).
+test('ADC [mmio] retires with the flags of the value it wrote', () => {
   for (const jit of [true, false]) {
     const log = mmioRmw(jit, [0xf9 /* stc */], [0x48, 0x83, 0x13, 0x00 /* adc qword [rbx], 0 */], 6);
     assert.equal(log[log.length - 1], 'Halt rflags 2', `${jit ? 'jit' : 'interpreter'}: ${log.join(' | ')}`);
@@ -112,23 +111,24 @@ function watchedRun(jit: boolean, code: number[], setup?: (c: ReturnType<typeof 
   return out;
 }
 
-// Found by this test with debugger stops between slices (reported; src/emulator is the lead's):
-// translated code treats the flags of an instruction with a memory operand as dead when a later
+// Translated code treated the flags of an instruction with a memory operand as dead when a later
 // instruction of the block overwrites them, but a watchpoint on that operand stops right after
-// it: the stop shows the flags from before it (seeds 17 and 143 of the fuzzer).
-test.skip('known: a watchpoint stop after CMP [rsi], edi shows its flags (translated: the flags before it)', () => {
+// it: the stop showed the flags from before it.
+test('a watchpoint stop after CMP [rsi], edi shows its flags', () => {
   // mov esi, 0x4000 / cmp [rsi], edi / xor eax, eax / hlt   (edi = 3)
   const code = [0xbe, 0x00, 0x40, 0x00, 0x00, 0x39, 0x3e, 0x31, 0xc0, 0xf4];
   const setup = (c: ReturnType<typeof makeCpu>): void => c.setGpr(7, 3n);
   assert.deepEqual(watchedRun(true, code, setup), watchedRun(false, code, setup));
 });
 
-// Same origin: in a page region, the break check after a memory access (`if(c.breakLoop)`) leaves
-// through exitAt(k + 1), which chains into the region's block at the next instruction when
-// one starts there (here X, a jump target), so the watchpoint stop is skipped (seeds 40, 164, 173).
-test.skip('known: a watchpoint inside a region stops right after the watched read every time', () => {
+// In a page region, the break check after a memory access left through exitAt(k + 1), which
+// chained into the region's block at the next instruction when one starts there (here X, a
+// jump target), so the watchpoint stop was skipped.
+test('a watchpoint inside a region stops right after the watched read every time', () => {
   // 0: mov ecx,6 / 5: mov esi,0x4000 / a: L: mov eax,[rsi] / c: X: add ebx,1 / f: dec ecx / 11: jz E
   // 13: test cl,1 / 16: jnz X / 18: jmp L / 1a: E: hlt
   const code = [0xb9, 6, 0, 0, 0, 0xbe, 0, 0x40, 0, 0, 0x8b, 0x06, 0x83, 0xc3, 0x01, 0xff, 0xc9, 0x74, 0x07, 0xf6, 0xc1, 0x01, 0x75, 0xf4, 0xeb, 0xf0, 0xf4];
-  assert.deepEqual(watchedRun(true, code), watchedRun(false, code)); // translated: the stop at instruction 27 is missed
+  const jit = watchedRun(true, code);
+  assert.deepEqual(jit, watchedRun(false, code));
+  assert.equal(jit.filter((s) => s.startsWith('Watchpoint')).length, 3, 'a stop after each of the 3 reads (odd counts enter at X)');
 });
