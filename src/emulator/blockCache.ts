@@ -118,6 +118,7 @@ export function buildBlock(c: Cpu, page: GuestPage, lo: number, hi: number): Blo
   const b = new Block(insns, c.codeMode, lo, hi, c.blockEpoch, bpAtStart, cacheable ? page : null);
   if (cacheable) {
     c.mem.markCode(page);
+    page.markCodeBytes(start, off);
     page.blocks![start] = b;
   }
   return b;

@@ -669,7 +669,7 @@ export class Cpu implements VirtualCpu, MemoryListener {
     if (size > 1) p[o + 1] = v >> 8;
     if (size > 2) { p[o + 2] = v >> 16; p[o + 3] = v >> 24; }
     if (size > 4) { p[o + 4] = vh; p[o + 5] = vh >> 8; p[o + 6] = vh >> 16; p[o + 7] = vh >> 24; }
-    if (page.blocks) this.codeWritten(page);
+    if (page.storeHitsCode(o, size)) this.codeWritten(page);
   }
 
   private writeSlowByte(lo: number, hi: number, v: number): void {
@@ -677,7 +677,7 @@ export class Cpu implements VirtualCpu, MemoryListener {
     this.checkWatch(lo, hi, 1, true);
     if (!page) { this.mmioWrite(lo, hi, 1, v, 0); return; }
     page.bytes[lo & 0xfff] = v;
-    if (page.blocks) this.codeWritten(page);
+    if (page.storeHitsCode(lo & 0xfff, 1)) this.codeWritten(page);
   }
 
   /** A store hit a page holding decoded code: drop it and stop the current block. */

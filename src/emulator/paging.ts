@@ -49,7 +49,7 @@ function setBits(c: Cpu, gpa: number, lo: number, bits: number, mem: PhysicalMem
   const o = gpa & 0xfff;
   const v = lo | bits;
   p.bytes[o] = v; p.bytes[o + 1] = v >>> 8;
-  if (p.blocks) c.codeWritten(p);
+  if (p.storeHitsCode(o, 2)) c.codeWritten(p);
 }
 
 /**

@@ -32,6 +32,28 @@ export class GuestPage {
   blocks: (object | undefined)[] | null = null;
   /** Translated regions compiled from this page's blocks since its code last changed (blockCache.ts). */
   regionCompiles = 0;
+  /**
+   * Which 64-byte chunks hold bytes of decoded instructions (bit i of lo/hi: chunk i / i - 32).
+   * A store elsewhere in the page (a stack or data beside the code) leaves the code cached.
+   */
+  codeChunksLo = 0;
+  codeChunksHi = 0;
+
+  /** Records that bytes [start, end) were decoded into a cached block. */
+  markCodeBytes(start: number, end: number): void {
+    for (let i = start >> 6, last = (end - 1) >> 6; i <= last; i++) {
+      if (i < 32) this.codeChunksLo |= 1 << i; else this.codeChunksHi |= 1 << (i - 32);
+    }
+  }
+
+  /** Whether a store to bytes [o, o + size) of this page touches decoded code. */
+  storeHitsCode(o: number, size: number): boolean {
+    if (this.blocks === null) return false;
+    for (let i = o >> 6, last = Math.min(o + size - 1, 4095) >> 6; i <= last; i++) {
+      if (i < 32 ? (this.codeChunksLo >>> i) & 1 : (this.codeChunksHi >>> (i - 32)) & 1) return true;
+    }
+    return false;
+  }
   /** Bumped every time cached code in this page is invalidated. */
   codeGen = 0;
   constructor(readonly pfn: number, readonly region: Region) {}
@@ -146,6 +168,7 @@ export class PhysicalMemory implements GuestPhysicalMemory {
   invalidateCode(page: GuestPage): void {
     page.blocks = null;
     page.regionCompiles = 0;
+    page.codeChunksLo = 0; page.codeChunksHi = 0;
     page.codeGen++;
   }
 
@@ -175,7 +198,7 @@ export class PhysicalMemory implements GuestPhysicalMemory {
       if (toGuest) {
         const p = this.page(pfn)!;
         p.bytes.set(buf.subarray(pos, pos + n), off);
-        if (p.blocks) this.invalidateCode(p);
+        if (p.storeHitsCode(off, n)) this.invalidateCode(p);
       } else {
         const p = this.peekPage(pfn);
         if (p) buf.set(p.bytes.subarray(off, off + n), pos);

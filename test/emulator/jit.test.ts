@@ -260,3 +260,24 @@ test('a #PF on the write of ADD [m] (a write-protected page) shows the flags fro
     assert.equal(frame(3) & 0x8d5n, 0x44n, `${jit ? 'translated' : 'interpreted'}: ZF|PF of the XOR, not the ADD's`);
   }
 });
+
+test('stores beside the code in its page (a stack there) keep the page\'s decoded and translated code', () => {
+  // mov ecx,100 / L: push rax / pop rax / dec ecx / jnz L / hlt   — RSP in the code's own page
+  const code = [0xb9, 100, 0, 0, 0, 0x50, 0x58, 0xff, 0xc9, 0x75, 0xfa, 0xf4];
+  for (const jit of [false, true]) {
+    const c = makeCpu('long64', code);
+    c.jitThreshold = jit ? 0 : -1;
+    c.setGpr(4, BigInt(CODE + 0xf00));
+    const page = c.mem.peekPage(CODE / 4096)!;
+    assert.equal(runToExit(c), CpuExitReason.Halt);
+    assert.equal(c.instructionCount, 1 + 4 * 100 + 1);
+    assert.equal(page.codeGen, 0, 'no store invalidated the code');
+    if (jit) assert.ok(translatedBlocks(c, CODE) > 0);
+  }
+  // A store into the code's bytes still drops it (the self-modifying tests above run the new bytes).
+  const c = makeCpu('long64', code);
+  const page = c.mem.peekPage(CODE / 4096)!;
+  runToExit(c);
+  c.mem.write(CODE + 1, Uint8Array.of(5));
+  assert.equal(page.codeGen, 1);
+});
