@@ -1,12 +1,13 @@
-// Runs one generated program (jitProgram.ts; 64-bit or flat 32-bit protected mode) twice from identical states — block translation on
-// (jitThreshold 0: blocks are translated on first use and compiled into page regions on
-// their second; sometimes 1-3, so blocks first run interpreted) and off (-1) — in the same
-// random run(N) slices (1..200 mostly, some thousands, a few 1e6), and compares after every slice:
-// the exit reason, the instruction count, RIP, the 16 GPRs, RFLAGS (exactly: both sides
-// materialise the same lazy flags), the exception (vector, error code, CR2) of an exception
-// exit, the access of an MMIO exit (then completed alike on both sides), the stop of a debugger
-// breakpoint or watchpoint set between slices, and the bytes of the code, data and stack pages. The first difference throws a
-// JitMismatch naming the seed, the slice, the field and the disassembly of the program.
+// Runs one generated program (jitProgram.ts; 64-bit or flat 32-bit protected mode) twice from
+// identical states — block translation on (jitThreshold 0: blocks are translated on first use
+// and compiled into page regions on their second; sometimes 1-3, so blocks first run
+// interpreted) and off (-1) — in the same random run(N) slices (1..200 mostly, some thousands,
+// a few 1e6), and compares after every slice: the exit reason, the instruction count, RIP, the
+// 16 GPRs, RFLAGS (exactly: both sides materialise the same lazy flags), the exception (vector,
+// error code, CR2) of an exception exit, the access of an MMIO exit (then completed alike on
+// both sides), the stop of a debugger breakpoint or watchpoint set between slices, and the bytes
+// of the code, data and stack pages. The first difference throws a JitMismatch naming the seed,
+// the slice, the fields, the smallest budget of that slice that shows it, and the disassembly.
 
 import { Cpu } from '../../src/emulator/cpu';
 import { PhysicalMemory } from '../../src/emulator/physicalMemory';
