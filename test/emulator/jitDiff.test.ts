@@ -17,13 +17,13 @@ const SEEDS = replay !== undefined ? [Number(replay) >>> 0] : Array.from({ lengt
 test(`translated code matches the interpreter on ${SEEDS.length} random programs, slice by slice`, { timeout: 120_000 }, () => {
   if (replay !== undefined) console.log(disassemble(generateJitProgram(SEEDS[0])));
   const outcomes: Record<string, number> = {};
-  const totals = { loops: 0, calls: 0, smc: 0, crossPageBranches: 0, straddling: 0, interrupts: 0, mmio: 0, stops: 0, protectedMode: 0 };
+  const totals = { loops: 0, calls: 0, smc: 0, crossPageBranches: 0, straddling: 0, interrupts: 0, mmio: 0, stops: 0, protectedMode: 0, userMode: 0 };
   let instructions = 0, slices = 0;
   for (const seed of SEEDS) {
     const p = generateJitProgram(seed);
     const r = runJitDiff(p);
     outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
-    instructions += r.instructions; slices += r.slices; totals.interrupts += r.interrupts; totals.mmio += r.mmio; totals.stops += r.stops; totals.protectedMode += p.bits === 32 ? 1 : 0;
+    instructions += r.instructions; slices += r.slices; totals.interrupts += r.interrupts; totals.mmio += r.mmio; totals.stops += r.stops; totals.protectedMode += p.bits === 32 ? 1 : 0; totals.userMode += p.user ? 1 : 0;
     for (const k of ['loops', 'calls', 'smc', 'crossPageBranches', 'straddling'] as const) totals[k] += p.stats[k];
   }
   console.log(`jitDiff: ${SEEDS.length} programs, ${instructions} instructions in ${slices} slices; outcomes ${JSON.stringify(outcomes)}; ${JSON.stringify(totals)}`);

@@ -64,7 +64,7 @@ function protectedModeCpu(p: JitProgram): { cpu: Cpu; memory: PhysicalMemory } {
 /** A CPU in the program's mode at CPL 0 with its pages mapped and its initial state; every exception exits. */
 export function jitCpu(p: JitProgram, jitThreshold: number): Cpu {
   const long = p.bits === 64;
-  const { cpu, memory } = long ? createLongModeCpu({ ramTop: 0x400000 }) : protectedModeCpu(p);
+  const { cpu, memory } = long ? createLongModeCpu({ ramTop: 0x400000, user: p.user }) : protectedModeCpu(p);
   if (long) {
     put64(memory, PD + 8, PT | 7);
     for (let i = 0; i < 512; i++) put64(memory, PT + 8 * i, programPte(p, 0x200000 + i * PAGE));

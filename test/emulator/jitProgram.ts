@@ -43,6 +43,8 @@ export interface JitProgram {
   seed: number;
   /** 64: long mode; 32: flat 32-bit protected mode (paged). */
   bits: 64 | 32;
+  /** Runs at CPL 3 (64-bit only): user pages, CR0.AM (so a POPFQ that sets AC makes misaligned accesses #AC), HLT is #GP. */
+  user: boolean;
   codePages: 2 | 3;
   /** codePages * 4096 bytes at CODE (gaps are INT3). */
   code: Uint8Array;
@@ -795,7 +797,7 @@ function generateOnce(seed: number, r: Rng): JitProgram {
     const byAddr = new Map<number, string[]>();
     for (const [name, a] of labels) byAddr.set(a, [...(byAddr.get(a) ?? []), name]);
     return {
-      seed, bits: mode32 ? 32 : 64, codePages, code, entry: labels.get('main')!, gprs,
+      seed, bits: mode32 ? 32 : 64, user: !mode32 && r.bool(0.2), codePages, code, entry: labels.get('main')!, gprs,
       rflags: BigInt(2 | (r.u32() & 0x8d5) | (r.bool(0.1) ? 0x400 : 0)),
       fsBase: g.fsBase, gsBase: BigInt.asUintN(64, g.gsBase),
       data, readonly: r.bytes(PAGE), labels: byAddr, segments, stats: { ...g.stats },
@@ -810,7 +812,7 @@ function generateOnce(seed: number, r: Rng): JitProgram {
 export function disassemble(p: JitProgram): string {
   const fmt = new Formatter(FormatterSyntax.Intel);
   const lines: string[] = [];
-  lines.push(`; seed ${p.seed}: ${p.bits}-bit, ${p.codePages} code pages at 0x${CODE.toString(16)}, entry 0x${p.entry.toString(16)}, rflags 0x${p.rflags.toString(16)}, fs.base 0x${p.fsBase.toString(16)}, gs.base 0x${p.gsBase.toString(16)}`);
+  lines.push(`; seed ${p.seed}: ${p.bits}-bit${p.user ? ' CPL 3' : ''}, ${p.codePages} code pages at 0x${CODE.toString(16)}, entry 0x${p.entry.toString(16)}, rflags 0x${p.rflags.toString(16)}, fs.base 0x${p.fsBase.toString(16)}, gs.base 0x${p.gsBase.toString(16)}`);
   lines.push(`; ${p.gprs.map((v, i) => `${GPR_NAMES[i]}=0x${v.toString(16)}`).join(' ')}`);
   for (const s of [...p.segments].sort((a, b) => a.start - b.start)) {
     lines.push(`; segment ${s.name} [0x${s.start.toString(16)}, 0x${(s.start + s.length).toString(16)})`);
