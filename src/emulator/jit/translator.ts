@@ -21,8 +21,8 @@
 import type { Cpu } from '../cpu';
 import type { Insn } from '../insn';
 import { Lf, cond, getCF, materialize, CF, OF } from '../flags';
-import { aluRmReg, aluRegRm, aluRmImm, incDec } from '../alu';
-import { movRmReg, movRegRm, movRmImm, movx, lea, nop, pushReg, popReg, pushImm } from '../dataMove';
+import { aluRmReg, aluRegRm, aluRmImm, incDec, notNeg } from '../alu';
+import { movRmReg, movRegRm, movRmImm, movx, lea, nop, pushReg, popReg, pushImm, setcc, cmov, xchg } from '../dataMove';
 import { shiftRmImm, shiftRm1 } from '../shifts';
 import { imulRegRm, imulRegRmImm } from '../muldiv';
 import { jmpRel, jcc, callRel, retNear } from '../control';
@@ -297,6 +297,10 @@ class BlockCompiler {
     if (fn === movx) return memOk ? 'movx' : null;
     if (fn === lea) return d.mod !== 3 && (d.as === 8 || d.as === 4) && s >= 4 ? 'lea' : null;
     if (fn === nop) return 'nop';
+    if (fn === setcc) return d.mod === 3 ? 'setcc' : null;
+    if (fn === cmov && s >= 2) return memOk ? 'cmov' : null;
+    if (fn === notNeg) return memOk ? 'notneg' : null;
+    if (fn === xchg) return d.mod === 3 ? 'xchg' : null;
     if ((fn === shiftRmImm || fn === shiftRm1) && d.mod === 3 && (s === 4 || s === 8) && d.op !== 2 && d.op !== 3) {
       const count = (fn === shiftRm1 ? 1 : d.imm) & (s === 8 ? 63 : 31);
       return count === 0 ? null : 'shift';
@@ -321,7 +325,10 @@ class BlockCompiler {
       case 'incdec': return { w: 'partial', reads: false, exits: mem };
       case 'shift': return { w: d.op <= 1 ? 'partial' : 'full', reads: false, exits: false };
       case 'mov': case 'movx': return { w: 'none', reads: false, exits: mem };
-      case 'lea': case 'nop': case 'jmp': return { w: 'none', reads: false, exits: false };
+      case 'lea': case 'nop': case 'jmp': case 'xchg': return { w: 'none', reads: false, exits: false };
+      case 'setcc': return { w: 'none', reads: true, exits: false };
+      case 'cmov': return { w: 'none', reads: true, exits: mem };
+      case 'notneg': return { w: d.op === 3 ? 'full' : 'none', reads: false, exits: mem };
       case 'jcc': return { w: 'none', reads: true, exits: false };
       case 'push': case 'pop': case 'call': case 'ret': return { w: 'none', reads: false, exits: true };
       default: return { w: 'none', reads: true, exits: true };
@@ -505,6 +512,28 @@ class BlockCompiler {
         break;
       }
       case 'alu': code += this.emitAlu(k); break;
+      case 'notneg': code += this.emitNotNeg(k); break;
+      case 'setcc': {
+        const [pre, e] = this.condExpr(d.op);
+        code += pre + this.wrReg(d.rm, 1, `(${e}?1:0)`, '0');
+        break;
+      }
+      case 'cmov': {
+        // The source is read (and may fault or hit a watchpoint) whatever the condition.
+        if (mem) code += this.addr(k) + this.read(k, s, `al${k}`, `ah${k}`, `v${k}`, `vh${k}`);
+        else { const [l, h] = this.rdReg(d.rm, s); code += `const v${k}=${l},vh${k}=${h};`; }
+        const [pre, e] = this.condExpr(d.op);
+        code += `${pre}if${e}{${this.wrReg(d.reg, s, `v${k}`, `vh${k}`)}}`;
+        if (s === 4) code += `rh[${d.reg}]=0;`; // a 32-bit CMOV zero-extends even when it does not move
+        code += afterMem();
+        break;
+      }
+      case 'xchg': {
+        const [a, ah] = this.rdReg(d.reg, s), [b, bh] = this.rdReg(d.rm, s);
+        code += `const a${k}=${a},ah${k}=${ah},b${k}=${b},bh${k}=${bh};`;
+        code += this.wrReg(d.rm, s, `a${k}`, `ah${k}`) + this.wrReg(d.reg, s, `b${k}`, `bh${k}`);
+        break;
+      }
       case 'incdec': code += this.emitIncDec(k); break;
       case 'shift': code += this.emitShift(k); break;
       case 'imul': code += this.emitImul(k); break;
@@ -649,6 +678,28 @@ class BlockCompiler {
         this.pend = newPend;
       } else code += this.wrReg(dstIsRm ? d.rm : d.reg, s, R, RH);
     }
+    code += flags;
+    if (mem) code += this.breakCheck(k);
+    return code;
+  }
+
+  /** NOT (op 2, no flags) and NEG (op 3: the flags of 0 - a). */
+  private emitNotNeg(k: number): string {
+    const d = this.insns[k], s = d.os, mem = d.mod !== 3;
+    let code = '';
+    if (mem) code += this.addr(k) + this.read(k, s, `al${k}`, `ah${k}`, `a${k}`, `avh${k}`) + `const A${k}=a${k},AH${k}=${s === 8 ? `avh${k}` : '0'};`;
+    else { const [a, ah] = this.rdReg(d.rm, s); code += `const A${k}=${a},AH${k}=${ah};`; }
+    const A = `A${k}`, AH = `AH${k}`, R = `R${k}`, RH = `RH${k}`;
+    const mask = s < 4 ? `&${MASK[s]}` : '|0';
+    const prevPend = this.pend;
+    let flags = '';
+    if (d.op === 2) code += `const ${R}=(~${A})${mask},${RH}=${s === 8 ? `~${AH}` : '0'};`;
+    else {
+      code += `const ${R}=(0-${A})${mask},${RH}=${s === 8 ? `(0-${AH}-(${A}!==0?1:0))|0` : '0'};`;
+      flags = this.setFlags(k, Lf.Sub, s, { a: '0', ah: '0', b: A, bh: AH, r: R, rh: RH, cf: '0' });
+    }
+    const newPend = this.pend;
+    if (mem) { this.pend = prevPend; code += this.write(k, s, `al${k}`, `ah${k}`, R, RH); this.pend = newPend; } else code += this.wrReg(d.rm, s, R, RH);
     code += flags;
     if (mem) code += this.breakCheck(k);
     return code;
