@@ -4,8 +4,8 @@
 // a thrown EXIT out of the CPU loop, an exit context and a VMM-loop turn (about 5 µs); this path
 // costs a device call. A kernel logging over COM1 makes two port accesses per byte.
 //
-// Nothing the caller can observe changes: the machine installs the handler only while the
-// caller does not ask for I/O exits (no debugger I/O filter, no --trace-exits), writes to
+// Nothing the caller can observe changes: accesses to the ports whose exits the caller asks for
+// (a debugger I/O filter's ports, every port for --trace-exits) still exit, writes to
 // devices that can end the run still exit (their exit context reports the end), and after each
 // access the CPU polls interrupts again, as it does when run() restarts after an exit. When the
 // access moved a device's next timer event — or other processors may run or wake, which the
@@ -21,6 +21,8 @@ export class InProcessPorts implements PortIoHandler {
   value = 0;
   /** A device threw: the access declined, so the machine reports this for the exit that follows. */
   error: string | undefined;
+  /** What the devices serve; `kind` is this less the reported ports. */
+  private readonly served = new Uint8Array(0x10000);
   private readonly kind = new Uint8Array(0x10000);
 
   /**
@@ -31,8 +33,20 @@ export class InProcessPorts implements PortIoHandler {
   constructor(private readonly bus: DeviceBus, private readonly alone?: () => boolean) {
     for (const d of bus.devices) {
       if (!d.enabled) continue;
-      for (const r of d.ports ?? []) this.kind.fill(d.writesEndRun ? READS_ONLY : SERVED, r.base, r.base + r.count);
+      for (const r of d.ports ?? []) this.served.fill(d.writesEndRun ? READS_ONLY : SERVED, r.base, r.base + r.count);
     }
+    this.kind.set(this.served);
+  }
+
+  /**
+   * Accesses whose first port (the exit's PortNumber) is marked in `reported` exit, so the
+   * caller sees them; undefined: none do. A wide access that only reaches a reported port
+   * beyond its first stays in-process, as an exit filter tests PortNumber alone.
+   */
+  report(reported: Uint8Array | undefined): void {
+    const k = this.kind;
+    k.set(this.served);
+    if (reported) for (let p = 0; p < 0x10000; p++) if (reported[p] !== 0) k[p] = NONE;
   }
 
   read(port: number, size: 1 | 2 | 4): PortIoStatus {
@@ -48,10 +62,9 @@ export class InProcessPorts implements PortIoHandler {
   }
 
   write(port: number, size: 1 | 2 | 4, value: number): PortIoStatus {
-    const k = this.kind;
-    if (k[port] !== SERVED) return PortIoStatus.Exit;
+    if (this.kind[port] !== SERVED) return PortIoStatus.Exit;
     // A wide write reaches the following ports too (the bus splits it into bytes).
-    for (let i = 1; i < size; i++) if (k[(port + i) & 0xffff] === READS_ONLY) return PortIoStatus.Exit;
+    for (let i = 1; i < size; i++) if (this.served[(port + i) & 0xffff] === READS_ONLY) return PortIoStatus.Exit;
     const next = this.bus.nextEventNs();
     try {
       this.bus.ioWrite(port, size, value);

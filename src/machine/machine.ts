@@ -23,7 +23,7 @@ import { ImageError } from './loaders/imageError';
 import { Symbols } from './symbols/symbols';
 import { DeviceBus } from './deviceBus';
 import { InProcessPorts } from './inProcessPorts';
-import type { Clock, Device } from './devices/device';
+import type { Clock, Device, PortRange } from './devices/device';
 import { Uart16550 } from './devices/uart16550';
 import { DebugCon, DebugExit, PostPort } from './devices/debugPorts';
 import { I8042 } from './devices/i8042';
@@ -117,6 +117,8 @@ export class Machine {
   private reported = new Set<number>();
   private ports: InProcessPorts | undefined;
   private exceptionBitmap = 0xffffffff;
+  /** The ports whose I/O exits are reported (by the exit's PortNumber); undefined: all of them. */
+  private reportedPorts: Uint8Array | undefined;
   private ended: GuestEnd | undefined;
   /**
    * What the last completeExit() answered: the value an IN, MMIO read, RDMSR or CPUID got,
@@ -248,11 +250,15 @@ export class Machine {
    * Exit reasons (WHV_RUN_VP_EXIT_REASON) the caller wants returned even when the machine
    * would handle them: I/O, MMIO and MSR exits a device claims, HLT, and the optional
    * exits (CPUID, RDTSC, exceptions in `exceptionBitmap`, hypercalls, APIC EOI), which
-   * are turned on in the partition only while reported.
+   * are turned on in the partition only while reported. With `ioPorts`, I/O exits are
+   * reported only for accesses whose PortNumber (the first port) lies in these ranges; the
+   * others complete in-process or in the machine as if I/O exits were not reported (default:
+   * every port).
    */
-  setReportedExits(reasons: Iterable<number>, exceptionBitmap = 0xffffffff): void {
+  setReportedExits(reasons: Iterable<number>, exceptionBitmap = 0xffffffff, ioPorts?: readonly PortRange[]): void {
     this.reported = new Set(reasons);
     this.exceptionBitmap = exceptionBitmap >>> 0;
+    this.reportedPorts = ioPorts && portMap(ioPorts);
     this.applyReported();
   }
 
@@ -262,7 +268,17 @@ export class Machine {
     p.setExtendedVmExits({ msr: true, cpuid: r.has(X.X64Cpuid), rdtsc: r.has(X.X64Rdtsc), exception: r.has(X.Exception), hypercall: r.has(X.Hypercall), apicEoi: r.has(X.X64ApicEoi) });
     p.setCpuidExitLeaves('all');
     p.setExceptionExitBitmap(this.exceptionBitmap);
-    p.setPortIoHandler(r.has(X.X64IoPortAccess) ? undefined : this.ports);
+    const io = r.has(X.X64IoPortAccess);
+    // Every port reported: no handler at all, so every access exits exactly as without one.
+    this.ports?.report(io ? this.reportedPorts : undefined);
+    p.setPortIoHandler(io && !this.reportedPorts ? undefined : this.ports);
+  }
+
+  /** Whether the caller asked for this exit (for I/O, for this exit's port). */
+  private reports(exit: RunVpExitContext): boolean {
+    const reason = exit.ExitReason;
+    if (!this.reported.has(reason)) return false;
+    return reason !== X.X64IoPortAccess || this.reportedPorts === undefined || this.reportedPorts[exit.IoPortAccess!.PortNumber] !== 0;
   }
 
   // ---- running ------------------------------------------------------------------------------
@@ -397,7 +413,7 @@ export class Machine {
       return this.reported.has(reason) ? { kind: 'exit', vp, exit } : undefined;
     }
     if (FATAL.has(reason) || !this.completable(reason)) return { kind: 'exit', vp, exit };
-    if (this.reported.has(reason)) return { kind: 'exit', vp, exit };
+    if (this.reports(exit)) return { kind: 'exit', vp, exit };
     const failed = reason === X.X64IoPortAccess ? this.ports?.error : undefined;
     if (failed !== undefined) {
       // The device threw while serving the access in-process; it declined, and the access exited.
@@ -554,4 +570,14 @@ export class Machine {
       }
     }
   }
+}
+
+/** One byte per port, non-zero for the ports in `ranges` (clipped to the 64 Ki ports). */
+function portMap(ranges: readonly PortRange[]): Uint8Array {
+  const m = new Uint8Array(0x10000);
+  for (const r of ranges) {
+    if (!Number.isInteger(r.base) || !Number.isInteger(r.count)) throw new RangeError(`port range ${r.base}+${r.count} is not integers`);
+    m.fill(1, Math.max(0, r.base), Math.min(0x10000, r.base + r.count));
+  }
+  return m;
 }
