@@ -275,6 +275,8 @@ class BlockCompiler {
         case Lf.Sub: return ['', `(${ltu(s, `${f}a`, `${f}ah`, `${f}b`, `${f}bh`)}?1:0)`];
         case Lf.Add: return ['', `(${ltu(s, `${f}r`, `${f}rh`, `${f}a`, `${f}ah`)}?1:0)`];
         case Lf.Res: case Lf.Inc: case Lf.Dec: return ['', `${f}cf`];
+        case Lf.Adc: return ['', `((${ltu(s, `${f}r`, `${f}rh`, `${f}a`, `${f}ah`)}||(${f}cf!==0&&${f}r===${f}a&&${f}rh===${f}ah))?1:0)`];
+        case Lf.Sbb: return ['', `((${ltu(s, `${f}a`, `${f}ah`, `${f}b`, `${f}bh`)}||(${f}cf!==0&&${f}a===${f}b&&${f}ah===${f}bh))?1:0)`];
       }
     }
     return [this.commit(), 'H.getCF(c)'];
@@ -289,7 +291,6 @@ class BlockCompiler {
     const memOk = d.mod === 3 || (this.m32 ? d.as === 4 && (d.seg === Seg.ES || d.seg === Seg.SS || d.seg === Seg.DS) : d.as === 8);
     if (d.lock) return null;
     if (fn === aluRmReg || fn === aluRmImm || fn === aluRegRm) {
-      if (d.op === 2 || d.op === 3) return null;
       return memOk ? 'alu' : null;
     }
     if (fn === incDec) return memOk ? 'incdec' : null;
@@ -321,7 +322,8 @@ class BlockCompiler {
     const d = this.insns[k];
     const mem = d.mod !== 3 && kind !== 'lea' && kind !== 'nop';
     switch (kind) {
-      case 'alu': case 'imul': return { w: 'full', reads: false, exits: mem };
+      case 'alu': return { w: 'full', reads: d.op === 2 || d.op === 3, exits: mem }; // ADC/SBB read CF
+      case 'imul': return { w: 'full', reads: false, exits: mem };
       case 'incdec': return { w: 'partial', reads: false, exits: mem };
       case 'shift': return { w: d.op <= 1 ? 'partial' : 'full', reads: false, exits: false };
       case 'mov': case 'movx': return { w: 'none', reads: false, exits: mem };
@@ -655,7 +657,22 @@ class BlockCompiler {
     }
     const A = `A${k}`, AH = `AH${k}`, B = `B${k}`, BH = `BH${k}`, R = `R${k}`, RH = `RH${k}`;
     let kind: Lf;
-    if (op === 0) {
+    let cin = '0';
+    if (op === 2 || op === 3) {
+      // ADC/SBB: the carry in is the pending CF.
+      const [pre, cf] = this.cfExpr();
+      code += `${pre}const C${k}=${cf};`;
+      cin = `C${k}`;
+    }
+    if (op === 2) {
+      kind = Lf.Adc;
+      if (s === 8) code += `const T${k}=(${A}>>>0)+(${B}>>>0)+${cin};const ${R}=T${k}|0,${RH}=(${AH}+${BH}+(T${k}>4294967295?1:0))|0;`;
+      else code += `const ${R}=(${A}+${B}+${cin})${s === 4 ? '|0' : `&${MASK[s]}`},${RH}=0;`;
+    } else if (op === 3) {
+      kind = Lf.Sbb;
+      if (s === 8) code += `const T${k}=(${A}>>>0)-(${B}>>>0)-${cin};const ${R}=T${k}|0,${RH}=(${AH}-${BH}-(T${k}<0?1:0))|0;`;
+      else code += `const ${R}=(${A}-${B}-${cin})${s === 4 ? '|0' : `&${MASK[s]}`},${RH}=0;`;
+    } else if (op === 0) {
       kind = Lf.Add;
       if (s === 8) code += `const ${R}=(${A}+${B})|0,${RH}=(${AH}+${BH}+((${R}>>>0)<(${A}>>>0)?1:0))|0;`;
       else code += `const ${R}=(${A}+${B})${s === 4 ? '|0' : `&${MASK[s]}`},${RH}=0;`;
@@ -669,7 +686,7 @@ class BlockCompiler {
       code += `const ${R}=${A}${o}${B},${RH}=${s === 8 ? `${AH}${o}${BH}` : '0'};`;
     }
     const prevPend = this.pend;
-    const flags = kind === Lf.Logic ? this.setFlags(k, kind, s, { r: R, rh: RH }) : this.setFlags(k, kind, s, { a: A, ah: AH, b: B, bh: BH, r: R, rh: RH, cf: '0' });
+    const flags = kind === Lf.Logic ? this.setFlags(k, kind, s, { r: R, rh: RH }) : this.setFlags(k, kind, s, { a: A, ah: AH, b: B, bh: BH, r: R, rh: RH, cf: cin });
     const newPend = this.pend;
     if (write) {
       if (dstIsRm && mem) {
