@@ -442,6 +442,7 @@ class Gen {
       else if (x < 95) p = this.stackRead();
       else if (x < 96 && this.faultLeft) p = this.fault();
       else if (x < 97 && ctx.depth < 2) p = this.straight();
+      else if (x < 99) p = this.string();
       else p = { items: [this.plain()], cost: 1 };
       items.push(...p.items);
       cost += p.cost;
@@ -545,6 +546,42 @@ class Gen {
       const i = this.r.pick([() => this.alu(), () => this.test(), () => this.incDec(), () => this.shift()])();
       if (i) return i;
     }
+  }
+
+  /** Raw bytes as one instruction (iced-x86 decodes them, so the listing and lengths stay exact). */
+  raw(bytes: number[]): Ins | null {
+    return this.ins(() => {
+      const d = new Decoder(mode32 ? 32 : 64, Uint8Array.from(bytes), DecoderOptions.None);
+      try { return d.decode(); } finally { d.free(); }
+    });
+  }
+
+  /**
+   * A string instruction (MOVS/STOS/LODS/CMPS/SCAS, REP/REPE/REPNE or single) over the data
+   * area — a few times through MMIO — with RSI/RDI/RCX saved around it. A REP iteration
+   * counts as one instruction, so budget slices end inside it.
+   */
+  string(): Part {
+    const r = this.r;
+    const size = r.pick(mode32 ? [1, 2, 4] : [1, 2, 4, 8]);
+    const [op, rep] = r.pick([[0xa4, 0xf3], [0xaa, 0xf3], [0xac, r.bool(0.5) ? 0xf3 : 0], [0xa6, r.pick([0xf3, 0xf2])], [0xae, r.pick([0xf3, 0xf2])], [0xa4, 0]] as const);
+    const mmio = r.bool(0.05);
+    const n = mmio ? 1 + r.int(4) : r.int(r.bool(0.2) ? 0x700 / size : 24);
+    // Both directions stay inside the data area (DF may be set).
+    const src = mmio ? MMIO + 0x800 + r.int(0x100) : DATA + 0x800 + r.int(0x1000), dst = DATA + 0x800 + r.int(0x1000);
+    const bytes = [...(rep ? [rep] : []), ...(size === 2 ? [0x66] : size === 8 ? [0x48] : []), size === 1 ? op : op + 1];
+    const saved = [6, 7, 1];
+    const str = this.raw(bytes);
+    if (!str) return { items: [this.plain()], cost: 1 };
+    const items: Item[] = [
+      ...saved.map((i) => this.must('Push_r64', [{ r: reg(i, 64) }])),
+      this.must('Mov_r32_imm32', [{ r: reg(6, 32) }, { i: src }]),
+      this.must('Mov_r32_imm32', [{ r: reg(7, 32) }, { i: dst }]),
+      this.must('Mov_r32_imm32', [{ r: reg(1, 32) }, { i: n }]),
+      str,
+      ...saved.reverse().map((i) => this.must('Pop_r64', [{ r: reg(i, 64) }])),
+    ];
+    return { items, cost: n + 10 };
   }
 
   /** A straight run longer than a decoded block (64 instructions), so blocks end by size and fall through. */
