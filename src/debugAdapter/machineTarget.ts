@@ -8,6 +8,7 @@ import { Symbols } from '../machine/symbols/symbols';
 import { readFileSync } from 'node:fs';
 import type { LaunchConfig } from './launchConfig';
 import type { CpuMode, TargetWatchpoint, VpTarget } from './target';
+import type { PortRange } from '../machine/devices/device';
 
 const PAGE = 4096n;
 /** Exceptions that stop when the launch configuration lists none: the ones no guest handler recovers from. */
@@ -22,6 +23,7 @@ class MachineTarget implements VpTarget {
   private readonly serialListeners: ((bytes: Uint8Array) => void)[] = [];
   private pendingSerial: number[] = [];
   private reported: ReadonlySet<number> = new Set();
+  private reportedPorts: readonly PortRange[] | undefined;
   readonly symbols: Symbols;
   readonly image: VpTarget['image'];
 
@@ -67,7 +69,7 @@ class MachineTarget implements VpTarget {
 
   private applyReported(): void {
     const bitmap = this.config.exceptionExits.length ? this.config.exceptionExits.reduce((m, v) => m | (1 << v), 0) : DEFAULT_EXCEPTION_EXITS;
-    this.machine.setReportedExits(this.reported, bitmap >>> 0);
+    this.machine.setReportedExits(this.reported, bitmap >>> 0, this.reportedPorts);
   }
 
   get processorCount(): number { return this.machine.processorCount; }
@@ -126,8 +128,9 @@ class MachineTarget implements VpTarget {
 
   cancel(vp: number): void { this.machine.partition.cancelRunVirtualProcessor(vp); }
 
-  setReportedExits(reasons: ReadonlySet<number>): void {
+  setReportedExits(reasons: ReadonlySet<number>, ioPorts?: readonly PortRange[]): void {
     this.reported = new Set(reasons);
+    this.reportedPorts = ioPorts;
     this.applyReported();
   }
 

@@ -7,6 +7,7 @@ import { WhvRunVpExitReason } from '../partition/hvdef';
 import type { RunVpExitContext } from '../partition/exitContext';
 import { HvRegisterName } from '../partition/hvdef';
 import { exitStops, FILTER_BY_ID, FILTER_BY_REASON, FilterState, CPU_MODES } from './exitFilters';
+import { filterPorts } from './portSet';
 import { describeExit, hex } from '../partition/exitDescription';
 import { evaluateCondition, evaluateExpression } from './expression/evaluate';
 import { guestAccessor, RegisterCache } from './guestAccessor';
@@ -121,7 +122,9 @@ export class Runtime extends EventEmitter {
       if (st.enabled && r !== undefined) reasons.add(r);
     }
     if (this.trace) for (const r of TRACED_DEVICE_EXITS) reasons.add(r);
-    this.target.setReportedExits(reasons);
+    // The I/O filter reports only the ports its condition can stop at; a trace sees every port.
+    const io = this.filters.get(FILTER_BY_REASON.get(WhvRunVpExitReason.X64IoPortAccess)!.id);
+    this.target.setReportedExits(reasons, this.trace || !io?.enabled ? undefined : filterPorts(io.condition));
   }
 
   setCodeBreakpoints(list: CodeBreakpoint[], kind: CodeBreakpoint['kind'], source?: string): void {

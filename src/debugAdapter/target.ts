@@ -4,6 +4,7 @@
 // keeps the runtime free of device and loader details.
 import type { RunVpExitContext } from '../partition/exitContext';
 import type { Symbols } from '../machine/symbols/symbols';
+import type { PortRange } from '../machine/devices/device';
 
 export type CpuMode = 'real' | 'protected16' | 'protected32' | 'compatibility' | 'long64' | 'v8086';
 
@@ -30,8 +31,12 @@ export interface VpTarget {
   /** False while the VP waits in HLT, is halted with interrupts off, or waits for a startup IPI. */
   runnable(vp: number): boolean;
   cancel(vp: number): void;
-  /** Exit reasons whose device-handled exits should still be returned (filters that are on). */
-  setReportedExits(reasons: ReadonlySet<number>): void;
+  /**
+   * Exit reasons whose device-handled exits should still be returned (filters that are on);
+   * I/O exits only for accesses whose PortNumber is in `ioPorts` when given (the ports the
+   * I/O filter's condition can stop at), the others staying in-process.
+   */
+  setReportedExits(reasons: ReadonlySet<number>, ioPorts?: readonly PortRange[]): void;
   /** Retired instructions of the VP since reset. */
   instructionCount(vp: number): number;
 
