@@ -281,3 +281,28 @@ test('stores beside the code in its page (a stack there) keep the page\'s decode
   c.mem.write(CODE + 1, Uint8Array.of(5));
   assert.equal(page.codeGen, 1);
 });
+
+// A switch through a jump table (JMP [rdx+rax*8]), an indirect CALL, RET imm16 and LOOP: blocks
+// that end in the interpreter's handler and chain to where it went (test/emulator/jit.test.ts source
+// in the commit message's assembly: org 0x1000, 300 iterations).
+const SWITCH = [
+  0xb9, 0x2c, 0x01, 0x00, 0x00, 0x89, 0xc8, 0x83, 0xe0, 0x03, 0x48, 0x8d, 0x15, 0x2f, 0x00, 0x00, 0x00, 0xff, 0x24, 0xc2,
+  0x83, 0xc3, 0x01, 0xeb, 0x1a, 0x83, 0xc3, 0x02, 0x48, 0x8d, 0x35, 0x15, 0x00, 0x00, 0x00, 0xff, 0xd6, 0xeb, 0x0c,
+  0x83, 0xc3, 0x03, 0xe2, 0x00, 0xff, 0xc1, 0xeb, 0x03, 0x83, 0xc3, 0x04, 0xff, 0xc9, 0x75, 0xce, 0xf4,
+  0x83, 0xc3, 0x64, 0xc2, 0x00, 0x00, 0x90, 0x90,
+  0x14, 0x10, 0, 0, 0, 0, 0, 0, 0x19, 0x10, 0, 0, 0, 0, 0, 0, 0x27, 0x10, 0, 0, 0, 0, 0, 0, 0x30, 0x10, 0, 0, 0, 0, 0, 0,
+];
+
+test('indirect jumps and calls, RET imm16 and LOOP chain inside a region exactly like the interpreter', () => {
+  const ref = makeCpu('long64', SWITCH);
+  ref.jitThreshold = -1;
+  assert.equal(runToExit(ref), CpuExitReason.Halt);
+  assert.equal(ref.getGpr(3), BigInt(75 * (1 + 102 + 3 + 4))); // 75 passes through each case
+  for (const slice of [1e6, 13]) {
+    const c = jitCpu(SWITCH);
+    let r: CpuExitReason;
+    do r = c.run(slice); while (r === CpuExitReason.BudgetExhausted);
+    assert.equal(r, CpuExitReason.Halt);
+    assert.equal(state(c), state(ref), `slice ${slice}`);
+  }
+});

@@ -833,7 +833,11 @@ class BlockCompiler {
     let code = `${this.sync(k)}{const d=c.curInsn;d.fn(c,d);}`;
     this.pend = { t: 'cpu' };
     if (k === this.n - 1 || (d.flags & 1)) {
-      code += `/*RL*/LK=-1;XL=c.nextLo;XH=c.nextHi;ic=c.icount+1;break D;`;
+      // The block ends here (an indirect JMP/CALL, RET imm, LOOP, or a block cut short): chain
+      // to where it went when that is a block of the region and nothing asked to stop.
+      code += `/*RL*/ic=c.icount+1;`;
+      code += `if(!c.breakLoop&&c.nextHi===${this.map.pageHi}&&(c.nextLo&-4096)===${this.map.pageLo}){const m=MAP[c.nextLo&4095];if(m>=0){E=m;continue D;}}`;
+      code += `LK=-1;XL=c.nextLo;XH=c.nextHi;break D;`;
       return code;
     }
     // REP string instructions retire several iterations and may leave RIP on themselves.
