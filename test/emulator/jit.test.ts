@@ -282,9 +282,12 @@ test('stores beside the code in its page (a stack there) keep the page\'s decode
   assert.equal(page.codeGen, 1);
 });
 
-// A switch through a jump table (JMP [rdx+rax*8]), an indirect CALL, RET imm16 and LOOP: blocks
-// that end in the interpreter's handler and chain to where it went (test/emulator/jit.test.ts source
-// in the commit message's assembly: org 0x1000, 300 iterations).
+// A switch through a jump table, an indirect CALL, RET imm16 and LOOP: blocks that end in the
+// interpreter's handler and chain to where it went. nasm, org 0x1000:
+//   mov ecx,300 / L: mov eax,ecx / and eax,3 / lea rdx,[rel table] / jmp [rdx+rax*8]
+//   case0: add ebx,1 / jmp next     case1: add ebx,2 / lea rsi,[rel fn] / call rsi / jmp next
+//   case2: add ebx,3 / loop next2 / next2: inc ecx / jmp next     case3: add ebx,4
+//   next: dec ecx / jnz L / hlt     fn: add ebx,100 / ret 0     align 8 / table: dq case0..case3
 const SWITCH = [
   0xb9, 0x2c, 0x01, 0x00, 0x00, 0x89, 0xc8, 0x83, 0xe0, 0x03, 0x48, 0x8d, 0x15, 0x2f, 0x00, 0x00, 0x00, 0xff, 0x24, 0xc2,
   0x83, 0xc3, 0x01, 0xeb, 0x1a, 0x83, 0xc3, 0x02, 0x48, 0x8d, 0x35, 0x15, 0x00, 0x00, 0x00, 0xff, 0xd6, 0xeb, 0x0c,
