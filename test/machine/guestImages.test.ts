@@ -14,7 +14,7 @@ test('device guests: committed images match their sources', { skip: nasm ? false
   try {
     for (const g of ['uart', 'timers', 'reset', 'smp']) {
       const out = join(dir, `${g}.bin`);
-      const r = spawnSync('nasm', ['-f', 'bin', `test/guests/devices-${g}.asm`, '-o', out]);
+      const r = spawnSync('nasm', ['-f', 'bin', '-i', 'test/guests/', `test/guests/devices-${g}.asm`, '-o', out]);
       assert.equal(r.status, 0, r.stderr?.toString());
       assert.ok(readFileSync(out).equals(readFileSync(`test/fixtures/guests/devices-${g}.bin`)), `devices-${g}.bin is stale: rebuild it`);
     }

@@ -111,7 +111,7 @@ test('devices-portio.bin is its assembled source', { skip: spawnSync('nasm', ['-
   try {
     for (const [src, bin, defs] of [['devices-portio', 'devices-portio', []], ['perf-serial', 'perf-serial', ['-DLINES=16384']], ['perf-serial', 'perf-serial-tiny', ['-DLINES=64']]] as const) {
       const out = join(dir, `${bin}.bin`);
-      const r = spawnSync('nasm', ['-f', 'bin', ...defs, `test/guests/${src}.asm`, '-o', out]);
+      const r = spawnSync('nasm', ['-f', 'bin', '-i', 'test/guests/', ...defs, `test/guests/${src}.asm`, '-o', out]);
       assert.equal(r.status, 0, r.stderr?.toString());
       assert.ok(readFileSync(out).equals(readFileSync(`${GUESTS}/${bin}.bin`)), `${bin}.bin is stale: rebuild it`);
     }
