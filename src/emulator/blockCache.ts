@@ -9,7 +9,7 @@ import type { Insn } from './insn';
 import type { GuestPage } from './physicalMemory';
 import { decode, NEED_MORE } from './decoder';
 import { FAULT, EXIT } from './exceptions';
-import { isSelfLoop, staticSuccessors, translateRegion, type JitFn } from './jit/translator';
+import { endsIndirect, isSelfLoop, staticSuccessors, translateRegion, type JitFn } from './jit/translator';
 
 const MAX_BLOCK = 64;
 /**
@@ -69,11 +69,20 @@ export function translateHot(c: Cpu, b: Block, region: boolean): void {
     };
     const seen = new Set<Block>([b]);
     let insns = b.insns.length;
+    const add = (x: Block | null): void => {
+      if (x !== null && !seen.has(x) && insns + x.insns.length <= MAX_REGION_INSNS) { seen.add(x); members.push(x); insns += x.insns.length; }
+    };
+    let indirect = false;
     for (let i = 0; i < members.length; i++) {
-      for (const o of staticSuccessors(members[i])) {
-        const x = member(o);
-        if (x !== null && !seen.has(x) && insns + x.insns.length <= MAX_REGION_INSNS) { seen.add(x); members.push(x); insns += x.insns.length; }
-      }
+      for (const o of staticSuccessors(members[i])) add(member(o));
+      indirect ||= endsIndirect(members[i]);
+    }
+    // A computed jump (a switch's jump table, a call through a pointer) may go to any block of
+    // the page: take the page's other translated blocks too, hottest first, as room allows.
+    if (indirect) {
+      const rest: Block[] = [];
+      for (const x of blocks) { const m = x instanceof Block ? member(x.linLo & 0xfff) : null; if (m !== null && !seen.has(m)) rest.push(m); }
+      rest.sort((p, q) => q.hits - p.hits).forEach(add);
     }
   }
   const fn = translateRegion(members);

@@ -109,6 +109,12 @@ export function staticSuccessors(b: TranslatableBlock): number[] {
   return out;
 }
 
+/** Whether block b ends with a branch to a computed address other than a RET (JMP/CALL through a register or memory). */
+export function endsIndirect(b: TranslatableBlock): boolean {
+  const last = b.insns[b.insns.length - 1];
+  return (last.flags & 1) !== 0 && last.fn !== jcc && last.fn !== jmpRel && last.fn !== callRel && last.fn !== retNear;
+}
+
 /** Whether block b ends with a direct 64-bit branch back to its own start (such a block is translated as a loop). */
 export function isSelfLoop(b: TranslatableBlock): boolean {
   const last = b.insns[b.insns.length - 1];
