@@ -481,6 +481,8 @@ export class Cpu implements VirtualCpu, MemoryListener {
       return p[o] | (p[o + 1] << 8) | (p[o + 2] << 16) | (p[o + 3] << 24);
     }
     if (this.alignCheck && (lo & 7) && !this.implicitSupervisor) this.raise(Vec.AC, 0);
+    // Inside one page: one access (an MMIO read exits once, with size 8, as on hardware).
+    if (o < 0xff9) return this.readSlow(lo, hi, 8);
     const vlo = this.readSlow(lo, hi, 4);
     const s = (lo >>> 0) + 4;
     const vhi = this.readSlow(s | 0, s > 0xffffffff ? (hi + 1) | 0 : hi, 4);
@@ -643,7 +645,10 @@ export class Cpu implements VirtualCpu, MemoryListener {
     switch (size) {
       case 1: return p[o];
       case 2: return p[o] | (p[o + 1] << 8);
-      default: return p[o] | (p[o + 1] << 8) | (p[o + 2] << 16) | (p[o + 3] << 24);
+      case 4: return p[o] | (p[o + 1] << 8) | (p[o + 2] << 16) | (p[o + 3] << 24);
+      default:
+        this.hi = p[o + 4] | (p[o + 5] << 8) | (p[o + 6] << 16) | (p[o + 7] << 24);
+        return p[o] | (p[o + 1] << 8) | (p[o + 2] << 16) | (p[o + 3] << 24);
     }
   }
 
@@ -692,8 +697,10 @@ export class Cpu implements VirtualCpu, MemoryListener {
       const m = this.mmioDone[k];
       // Kept (not consumed) so a read-modify-write re-executed for its write still finds its read.
       if (!m.isWrite && m.gpa === gpa && m.size === size && m.at === this.icount) {
-        let v = 0;
+        let v = 0, vh = 0;
         for (let b = 0; b < Math.min(size, 4); b++) v |= m.value[b] << (8 * b);
+        for (let b = 4; b < size; b++) vh |= m.value[b] << (8 * (b - 4));
+        if (size === 8) this.hi = vh;
         return v;
       }
     }

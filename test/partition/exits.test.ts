@@ -107,6 +107,24 @@ test('MemoryAccess: unmapped GPA write, ROM write (mapped, not writable), MMIO r
   assert.equal(getReg(p, R.Rax), 0x04030201n);
 });
 
+test('an 8-byte MMIO read exits once with size 8 and completes with all 8 bytes; an 8-byte write likewise', () => {
+  // mov rbx,0xFEC00000; mov rax,[rbx]; mov [rbx+8],rax; hlt
+  const code = [0x48, 0xBB, 0x00, 0x00, 0xC0, 0xFE, 0, 0, 0, 0, 0x48, 0x8B, 0x03, 0x48, 0x89, 0x43, 0x08, 0xF4];
+  for (const jit of [false, true]) {
+    const p = longModePartition(code);
+    (p.virtualProcessor(0).cpu as Cpu).jitThreshold = jit ? 0 : -1;
+    let c = run(p);
+    assert.equal(c.ExitReason, X.MemoryAccess);
+    assert.deepEqual(p.getPendingAccess(0), { kind: 'mmio', gpa: 0xFEC00000, size: 8, isWrite: false, data: new Uint8Array(0) });
+    p.completeMemoryAccess(0, Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]));
+    c = run(p);
+    assert.equal(getReg(p, R.Rax), 0x0807060504030201n);
+    assert.deepEqual(p.getPendingAccess(0), { kind: 'mmio', gpa: 0xFEC00008, size: 8, isWrite: true, data: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]) });
+    p.completeMemoryAccess(0);
+    assert.equal(run(p).ExitReason, X.X64Halt);
+  }
+});
+
 test('X64MsrAccess: listed MSR exits with Rax/Rdx; completion returns EDX:EAX; unknown MSRs exit only when enabled', () => {
   // mov ecx,0xC0000080; rdmsr; mov ecx,0x1234; mov eax,5; xor edx,edx; wrmsr; hlt
   const code = [0xB9, 0x80, 0x00, 0x00, 0xC0, 0x0F, 0x32, 0xB9, 0x34, 0x12, 0, 0, 0xB8, 5, 0, 0, 0, 0x31, 0xD2, 0x0F, 0x30, 0xF4];
