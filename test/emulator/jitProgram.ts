@@ -3,9 +3,10 @@
 // (end in RET or a tail JMP), and chunks (reached by a JMP, jump back) — laid out at random
 // offsets over 2-3 code pages, so calls, jumps, fall-throughs and returns go within a page
 // and across pages, and some segments (and instructions) straddle a page boundary. Blocks hold
-// the forms the translator specialises (ALU/TEST/INC/DEC/MOV/MOVZX/MOVSX/MOVSXD/LEA/shifts/
-// IMUL/PUSH/POP/Jcc/JMP/CALL/RET, at 8/16/32/64 bits, AH-BH included) and some it does not
-// (ADC/SBB, RCL/RCR, SETcc/CMOVcc, PUSHFQ/POPFQ, shifts by CL, 67h addressing, NEG/NOT/XCHG...).
+// the forms the translator specialises (ALU incl. ADC/SBB, TEST/INC/DEC/NEG/NOT/MOV/MOVZX/MOVSX/
+// MOVSXD/LEA/XCHG/SETcc/CMOVcc/shifts/IMUL/PUSH/POP/Jcc/JMP/CALL/RET, at 8/16/32/64 bits, AH-BH
+// included) and some it does not (RCL/RCR, PUSHFQ/POPFQ, shifts by CL, 67h addressing, BT,
+// BSWAP, XADD, indirect JMP/CALL...).
 //
 // Termination: backward branches only close loops on a counter register (saved around nested
 // loops) that nothing else writes; calls only go to higher-numbered functions. Memory operands
@@ -406,7 +407,7 @@ class Gen {
     return this.op(`Cmov${this.r.pick(CC)}_r${s}_rm${s}`, [{ r: reg(this.dst(s), s) }, this.r.bool(0.7) ? { r: reg(this.src(s), s) } : { m: this.readMem(s / 8) }]);
   }
 
-  /** Forms that take the translator's generic path. */
+  /** Miscellaneous forms (NEG/NOT/XCHG are translated inline; the rest take the interpreter's handler). */
   misc(): Ins | null {
     const r = this.r, s = this.size();
     switch (r.int(8)) {
