@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Machine } from '../machine/machine';
-import type { CommandSpec, ParsedArgs } from './args';
+import { UsageError, type CommandSpec, type ParsedArgs } from './args';
 import { IMAGE_OPTIONS, RUN_LIMIT_OPTIONS, machineOptions } from './options';
 import { LineClock, benchRun, type BenchRunResult } from './benchRun';
 import { memoryProbe } from './benchMemory';
@@ -24,6 +24,7 @@ export const BENCH_SPEC: CommandSpec = {
     { name: 'breakpoints', kind: 'integer', valueName: 'N', help: 'set N instruction breakpoints (at --breakpoint-base + 16*i; choose addresses the guest does not execute)' },
     { name: 'breakpoint-base', kind: 'address', valueName: 'ADDR', help: 'linear address of the first of --breakpoints (default 0x7fff00000000)' },
     { name: 'exit-filters', kind: 'flag', help: 'report every exit reason (all exception vectors too) and test each against a condition that never holds, as conditional exit breakpoints do' },
+    { name: 'io-filter-port', kind: 'address', valueName: 'PORT', help: 'as --exit-filters, but I/O exits only for accesses to PORT (an I/O filter with the condition PortNumber == PORT); the other ports stay in-process' },
     { name: 'memory-probe', kind: 'flag', help: 'instead of IMAGE: a partition with --memory of RAM (default 64G); host RSS after launch and after the guest touches --touch-pages pages' },
     { name: 'touch-pages', kind: 'integer', valueName: 'N', help: 'memory probe: pages the guest writes, spread over RAM above 4 GiB (default 4096)' },
     { name: 'touch-stride', kind: 'size', valueName: 'SIZE', help: 'memory probe: distance between touched pages (default: spread evenly)' },
@@ -71,15 +72,19 @@ export async function benchCommand(args: ParsedArgs, packageRoot: string): Promi
     for (let vp = 0; vp < machine.processorCount; vp++) machine.partition.setInstructionBreakpoints(vp, addrs);
   }
   const setup = Number(process.hrtime.bigint() - setupStart) / 1e9;
+  const ioFilterPort = o.get('io-filter-port') as number | undefined;
+  if (ioFilterPort !== undefined && ioFilterPort > 0xffff) throw new UsageError(`--io-filter-port: 0x${ioFilterPort.toString(16)} is not a port (0-0xFFFF)`);
+  const exitFilters = o.has('exit-filters') || ioFilterPort !== undefined;
   const r = benchRun(machine, clock, {
     maxInstructions: o.get('max-instructions') as number | undefined,
     timeoutSeconds: o.get('timeout') as number | undefined,
-    exitFilters: o.has('exit-filters'),
+    exitFilters,
+    ioFilterPort,
   });
   const lines = splitLines(r);
   const peakRssBytes = process.resourceUsage().maxRSS * 1024;
   if (json) {
-    process.stdout.write(JSON.stringify({ image, setupSeconds: setup, breakpoints, exitFilters: o.has('exit-filters'), ...r, marks: undefined, lines, peakRssBytes }) + '\n');
+    process.stdout.write(JSON.stringify({ image, setupSeconds: setup, breakpoints, exitFilters, ioFilterPort, ...r, marks: undefined, lines, peakRssBytes }) + '\n');
     return 0;
   }
   printRows([

@@ -57,10 +57,12 @@ export interface BenchRunOptions {
   maxInstructions?: number;
   timeoutSeconds?: number;
   exitFilters: boolean;
+  /** With exitFilters: report I/O exits only for this port, as an I/O filter whose condition names it. */
+  ioFilterPort?: number;
 }
 
 export function benchRun(machine: Machine, clock: LineClock, o: BenchRunOptions): BenchRunResult {
-  if (o.exitFilters) machine.setReportedExits(ALL_REASONS, 0xffffffff);
+  if (o.exitFilters) machine.setReportedExits(ALL_REASONS, 0xffffffff, o.ioFilterPort === undefined ? undefined : [{ base: o.ioFilterPort, count: 1 }]);
   const max = o.maxInstructions ?? Infinity;
   let reportedExits = 0;
   let end: string | undefined;

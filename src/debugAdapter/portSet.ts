@@ -42,24 +42,24 @@ export function filterPorts(condition: string | undefined): PortRange[] | undefi
 
 /** Ports outside the result make `ast` evaluate to 0 without error at an I/O exit. */
 function mayStop(ast: Ast): Spans {
-  const c = constant(ast);
-  if (c !== undefined) return c === 0n ? NONE : ALL;
-  if (ast.kind !== 'binary') return ALL;
+  const value = constant(ast);
+  if (value !== undefined) return value === 0n ? NONE : ALL;
+  if (ast.kind !== 'binary') return portOnly(ast) ? enumerate(ast) : ALL;
   const { op, left, right } = ast;
   if (op === '||') return union(mayStop(left), mayStop(right));
   // Short-circuit: the right side is only evaluated when the left is true, so its ports
   // narrow the left's when the left cannot error where it is false.
   if (op === '&&') return canError(left) ? mayStop(left) : intersect(mayStop(left), mayStop(right));
-  if (isPort(left)) return compare(op, constant(right));
-  if (isPort(right)) return compare(MIRROR[op], constant(left));
-  return ALL;
+  // The port compared with a constant; other expressions of the port alone are enumerated.
+  const c = !Object.hasOwn(MIRROR, op) ? undefined : isPort(left) ? constant(right) : isPort(right) ? constant(left) : undefined;
+  if (c !== undefined) return compare(isPort(left) ? op : MIRROR[op], c);
+  return portOnly(ast) ? enumerate(ast) : ALL;
 }
 
 const MIRROR: Record<string, string> = { '==': '==', '!=': '!=', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
 
-/** The ports p with `p op c`; every port when the comparison is not one of these or c not constant. */
-function compare(op: string | undefined, c: bigint | undefined): Spans {
-  if (c === undefined) return ALL;
+/** The ports p with `p op c` (op a comparison). */
+function compare(op: string, c: bigint): Spans {
   const span = (first: bigint, last: bigint): Spans => {
     const f = first < 0n ? 0 : Number(first), l = last > BigInt(LAST_PORT) ? LAST_PORT : Number(last);
     return f <= l ? [[f, l]] : NONE;
@@ -70,9 +70,41 @@ function compare(op: string | undefined, c: bigint | undefined): Spans {
     case '<': return span(0n, c - 1n);
     case '<=': return span(0n, c);
     case '>': return span(c + 1n, BigInt(LAST_PORT));
-    case '>=': return span(c, BigInt(LAST_PORT));
-    default: return ALL;
+    default: return span(c, BigInt(LAST_PORT)); // >=
   }
+}
+
+/** Whether the only names in `ast` are the port, and it reads no memory. */
+function portOnly(ast: Ast): boolean {
+  switch (ast.kind) {
+    case 'number': return true;
+    case 'name': return isPort(ast);
+    case 'memory': return false;
+    case 'unary': return portOnly(ast.operand);
+    case 'ternary': return portOnly(ast.test) && portOnly(ast.then) && portOnly(ast.else);
+    case 'binary': return portOnly(ast.left) && portOnly(ast.right);
+  }
+}
+
+/**
+ * Evaluates a port-only condition at every port (a few ms): masks such as
+ * `(PortNumber & ~7) == 0x3f8`, negations. A port where it errors (division by zero) stops.
+ */
+function enumerate(ast: Ast): Spans {
+  // A constant part that errors (1 / 0) makes it error wherever it is reached: not worth 64 Ki throws.
+  if (constantErrors(ast)) return ALL;
+  let port = 0n;
+  const acc = { name: () => port, readMemory: (): never => { throw new ExpressionError('no memory'); } };
+  const out: [number, number][] = [];
+  for (let p = 0; p <= LAST_PORT; p++) {
+    port = BigInt(p);
+    let stops: boolean;
+    try { stops = evaluateAst(ast, acc) !== 0n; } catch { stops = true; }
+    if (!stops) continue;
+    const top = out[out.length - 1];
+    if (top && top[1] === p - 1) top[1] = p; else out.push([p, p]);
+  }
+  return out;
 }
 
 /** `PortNumber` or `IoPortAccess.PortNumber`, as exitField resolves them (case-insensitively). */
@@ -90,6 +122,28 @@ const NO_NAMES = {
 /** The value of a subtree without names or memory that evaluates without error; else undefined. */
 function constant(ast: Ast): bigint | undefined {
   try { return evaluateAst(ast, NO_NAMES); } catch { return undefined; }
+}
+
+/** Whether `ast` holds a part without names that errors. */
+function constantErrors(ast: Ast): boolean {
+  if (!hasName(ast)) return constant(ast) === undefined;
+  switch (ast.kind) {
+    case 'unary': return constantErrors(ast.operand);
+    case 'ternary': return constantErrors(ast.test) || constantErrors(ast.then) || constantErrors(ast.else);
+    case 'binary': return constantErrors(ast.left) || constantErrors(ast.right);
+    default: return false;
+  }
+}
+
+function hasName(ast: Ast): boolean {
+  switch (ast.kind) {
+    case 'number': return false;
+    case 'name': return true;
+    case 'memory': return hasName(ast.address);
+    case 'unary': return hasName(ast.operand);
+    case 'ternary': return hasName(ast.test) || hasName(ast.then) || hasName(ast.else);
+    case 'binary': return hasName(ast.left) || hasName(ast.right);
+  }
 }
 
 /** Whether evaluating `ast` at an I/O exit can throw (unknown name, memory, division by a non-constant). */

@@ -37,6 +37,7 @@ const LABELS: [string, string][] = [
   ['serial', 'COM1 output, LSR polled per byte (cpu time)'], ['serial', 'COM1 output, LSR polled per byte (wall time)'],
   ['serial', 'port accesses served per second (cpu time)'],
   ['serial', 'COM1 output, every access an exit (I/O filter on)'], ['serial', 'exits per second, every access an exit (cpu time)'],
+  ['serial', 'COM1 output, I/O filter on another port (cpu time)'], ['serial', 'I/O filter on another port / no filter, cpu time ratio'],
 ];
 /** Rows --quick leaves empty: the reference engines (QEMU, unicorn) are not run. */
 const notQuick = (section: string, label: string) => section === 'reference' || label.includes('QEMU');

@@ -30,6 +30,15 @@ test('conditions that restrict PortNumber narrow the reported ports', () => {
     ['0', []],
     ['0 && NoSuchField', []],
     ['PortNumber != 0x80 && PortNumber < 0x100', [{ base: 0, count: 0x80 }, { base: 0x81, count: 0x7f }]],
+    // Other expressions of the port alone are evaluated at every port.
+    ['(PortNumber & ~7) == 0x3f8 && AccessInfo.IsWrite', [{ base: 0x3f8, count: 8 }]],
+    ['(PortNumber & 0xfff8) == 0x3f8 || (PortNumber | 1) == 0x61', [{ base: 0x60, count: 2 }, { base: 0x3f8, count: 8 }]],
+    ['!(PortNumber != 0x80)', [one(0x80)]],
+    ['PortNumber - 0x3f8 == 0', [one(0x3f8)]],
+    ['PortNumber == PortNumber + 0 && PortNumber == 0x21', [one(0x21)]],
+    ['PortNumber < 0x40 ? PortNumber == 0x20 : PortNumber == 0x80', [one(0x20), one(0x80)]],
+    // A division that errors at one port stops there.
+    ['1 / (PortNumber - 0x70) == 2', [one(0x70)]],
   ];
   for (const [condition, want] of cases) assert.deepEqual(filterPorts(condition), want, condition);
 });
@@ -39,8 +48,8 @@ test('conditions it cannot prove report every port', () => {
     undefined, '', '1', 'AccessInfo.IsWrite', 'PortNumber != 0x10000',
     // A name or memory read that errors before the port test stops at every access.
     'NoSuchField && PortNumber == 0x80', 'byte [0x1000] == 1 && PortNumber == 0x80', 'Rax / Rcx && PortNumber == 0x80',
-    'PortNumber == 0x80 || AccessInfo.IsWrite', '!(PortNumber != 0x80)', '(PortNumber & 0xfff8) == 0x3f8',
-    'PortNumber - 0x3f8 == 0', 'PortNumber == Rdx', 'PortNumber == 1 / 0', 'PortNumber ? 0 : 1', 'PortNumber == 0x80 ||',
+    'PortNumber == 0x80 || AccessInfo.IsWrite', '!(PortNumber == 0x80 && AccessInfo.IsWrite)', 'PortNumber == Rdx',
+    'PortNumber == 1 / 0', 'PortNumber == 0x80 ||',
   ]) assert.equal(filterPorts(condition), undefined, String(condition));
 });
 
@@ -72,13 +81,16 @@ test('never leaves out a port where the filter would stop (generated conditions 
   const r = rng(0x5eed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   const num = () => `0x${pick([...PORTS, 0x10000, 0x3f0, 2]).toString(16)}`;
+  // Expressions of the port alone that are not comparisons are evaluated at every port
+  // (milliseconds each), so they come less often than comparisons.
   const term = (depth: number): string => {
     const k = depth > 3 ? Math.floor(r() * 5) : Math.floor(r() * 10);
+    if ((k === 3 || k >= 8) && r() < 0.5) return `PortNumber == ${num()}`;
     switch (k) {
       case 0: return `PortNumber ${pick(['==', '!=', '<', '<=', '>', '>='])} ${num()}`;
       case 1: return `${num()} ${pick(['==', '!=', '<', '>='])} IoPortAccess.PortNumber`;
       case 2: return pick(['AccessInfo.IsWrite', '(Rax & 0xff) == 0x30', 'Rip != 0', 'NoSuchField', 'Rax / Rcx', 'Rax % 3', 'byte [0x10]', '0', '1']);
-      case 3: return `(PortNumber ${pick(['&', '+', '-', '^'])} ${num()}) == ${num()}`;
+      case 3: return r() < 0.7 ? `(PortNumber ${pick(['&', '+', '-', '^'])} ${num()}) == ${num()}` : `${num()} / (PortNumber - ${num()}) == 0`;
       case 4: return `PortNumber == ${num()} ${pick(['+', '-', '/'])} ${pick(['0', '1', '8'])}`;
       case 5: case 6: return `(${term(depth + 1)} && ${term(depth + 1)})`;
       case 7: return `(${term(depth + 1)} || ${term(depth + 1)})`;
@@ -88,7 +100,7 @@ test('never leaves out a port where the filter would stop (generated conditions 
   };
   const exit = liveIoExit();
   let narrowed = 0, outside = 0;
-  for (let i = 0; i < 3000; i++) {
+  for (let i = 0; i < 2000; i++) {
     const condition = term(0);
     const ranges = filterPorts(condition);
     if (ranges === undefined) continue;
@@ -102,5 +114,5 @@ test('never leaves out a port where the filter would stop (generated conditions 
     }
   }
   // The generator reaches the narrowing forms often enough for the check to mean something.
-  assert.ok(narrowed > 600 && outside > 3000, `${narrowed} narrowed, ${outside} ports left out`);
+  assert.ok(narrowed > 400 && outside > 2000, `${narrowed} narrowed, ${outside} ports left out`);
 });
