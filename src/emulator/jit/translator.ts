@@ -147,14 +147,14 @@ function compileRegion(blocks: readonly TranslatableBlock[]): { fn: JitFn; sourc
   const wb = dirty.size ? `WB(GR,GRH,${wbArgs});` : '';
   const rl = [...used].map((i) => `x${i}=GR[${i}];y${i}=GRH[${i}];`).join('');
   body = body.replaceAll('/*WB*/', wb).replaceAll('/*RL*/', rl);
-  let src = 'let ic=c.icount,carried=false,E=entry,XL=0,XH=0,LK=-1,LS=0,LA=0,LAH=0,LB=0,LBH=0,LR=0,LRH=0,LC=0,LO=0;\n';
+  let src = 'let ic=c.icount,carried=false,E=entry,XL=0,XH=0,XN=0,LK=-1,LS=0,LA=0,LAH=0,LB=0,LBH=0,LR=0,LRH=0,LC=0,LO=0;\n';
   if (decls.size) src += `let ${[...decls].map((x) => `${x}=0`).join(',')};\n`;
   src += 'const GR=c.r,GRH=c.rh,rT=c.rTag,rTH=c.rTagHi,rP=c.rPage,rV=c.rView,wT=c.wTag,wTH=c.wTagHi,wP=c.wPage,wV=c.wView;\n';
   if (used.size) src += `let ${[...used].map((i) => `x${i}=GR[${i}],y${i}=GRH[${i}]`).join(',')};\n`;
-  // Every exit leaves through one epilogue, so its stores have type feedback after the first
-  // exit (a cold store site reached later would deoptimize the whole region).
+  // Every exit leaves through one epilogue, so its stores and its count arithmetic have type
+  // feedback after the first exit (a cold site reached later would deoptimize the whole region).
   src += `D:for(;;){switch(E){\n${body}}throw new Error('translated region fell through');}\n`;
-  src += `if(LK>=0){c.lfOp=LK;c.lfSize=LS;c.lfA=LA;c.lfAHi=LAH;c.lfB=LB;c.lfBHi=LBH;c.lfRes=LR;c.lfResHi=LRH;c.lfCf=LC;c.lfOf=LO;}\n${wb}c.ripLo=XL;c.ripHi=XH;c.icount=ic;\n`;
+  src += `if(LK>=0){c.lfOp=LK;c.lfSize=LS;c.lfA=LA;c.lfAHi=LAH;c.lfB=LB;c.lfBHi=LBH;c.lfRes=LR;c.lfResHi=LRH;c.lfCf=LC;c.lfOf=LO;}\n${wb}c.ripLo=XL;c.ripHi=XH;c.icount=ic+XN;\n`;
   const factory = new Function('H', 'S', 'MAP', `${wbFn}return function jitRegion(c,entry,stopAt){\n${src}}`) as (h: typeof helpers, s: Site[], map: Int16Array) => JitFn;
   return { fn: factory(helpers, sites, map.index), source: wbFn + src };
 }
@@ -230,8 +230,9 @@ class BlockCompiler {
   }
 
   /** Code leaving the region for RIP (lo, hi) with the instruction count `count` (JS expressions). */
-  private leave(lo: string, hi: string, count: string): string {
-    return `${this.commitLeave()}XL=${lo};XH=${hi};ic=${count};break D;`;
+  /** Leaves for RIP (lo, hi) after `retired` more instructions; the epilogue does the arithmetic (one site with type feedback). */
+  private leave(lo: string, hi: string, retired: number): string {
+    return `${this.commitLeave()}XL=${lo};XH=${hi};XN=${retired};break D;`;
   }
 
   private commit(): string {
@@ -260,7 +261,7 @@ class BlockCompiler {
   private goTo(retired: number, t: [number, number]): string {
     const m = t[1] === this.map.pageHi && (t[0] & ~0xfff) === this.map.pageLo ? this.map.index[t[0] & 0xfff] : -1;
     if (m >= 0) return `${this.commit()}ic+=${retired};E=${m};continue D;`;
-    return this.leave(String(t[0]), String(t[1]), `ic+${retired}`);
+    return this.leave(String(t[0]), String(t[1]), retired);
   }
 
   /** [statements, expression] for condition `cc` from the pending flags (commits and asks the interpreter when unknown). */
@@ -378,7 +379,7 @@ class BlockCompiler {
     if (selfLoop && endPend.t === 'w') body = emitAll({ t: 'carried', w: endPend.w });
     // Every block starts with the flags in the CPU and needs its whole length of budget.
     const [sl, sh] = this.ripAt(0);
-    const head = `if(ic+${n}>stopAt){LK=-1;XL=${sl};XH=${sh};break D;}\n`;
+    const head = `if(ic+${n}>stopAt){LK=-1;XL=${sl};XH=${sh};XN=0;break D;}\n`;
     return selfLoop ? `${head}carried=false;for(;;){\n${body}}\n` : head + body;
   }
 
@@ -474,11 +475,11 @@ class BlockCompiler {
   /** After an instruction with a memory slow path: stop if the slow path asked for it. */
   private breakCheck(k: number): string {
     const [l, h] = this.ripAt(k + 1);
-    return this.breakTo(String(l), String(h), `ic+${k + 1}`);
+    return this.breakTo(String(l), String(h), k + 1);
   }
 
   /** Leaves the region (never chains: the run loop must see the stop) when a slow path set breakLoop. */
-  private breakTo(lo: string, hi: string, count: string): string { return `if(c.breakLoop){${this.leave(lo, hi, count)}}`; }
+  private breakTo(lo: string, hi: string, retired: number): string { return `if(c.breakLoop){${this.leave(lo, hi, retired)}}`; }
 
   // ---- emission ----
   private emit(k: number, kind: string | null): string {
@@ -562,15 +563,15 @@ class BlockCompiler {
         const [nl, nh] = this.ripAt(k + 1);
         const t = this.target(k)!;
         code += this.pushTop(k) + this.write(k, this.wide, `al${k}`, `ah${k}`, String(nl), String(nh));
-        code += this.setTop(k) + this.breakTo(String(t[0]), String(t[1]), `ic+${k + 1}`) + this.jumpExit(k, t);
+        code += this.setTop(k) + this.breakTo(String(t[0]), String(t[1]), k + 1) + this.jumpExit(k, t);
         break;
       }
       case 'ret': {
         code += this.popTop(k) + this.read(k, this.wide, `al${k}`, `ah${k}`, `v${k}`, `vh${k}`);
         if (!this.m32) code += `if(((vh${k}<<16)>>16)!==vh${k}){${this.sync(k)}c.raise(${VEC_GP},0);}`;
-        code += this.afterPop(k) + this.breakTo(`v${k}`, `vh${k}`, `ic+${k + 1}`) + `${this.commit()}ic+=${k + 1};`;
+        code += this.afterPop(k) + this.breakTo(`v${k}`, `vh${k}`, k + 1) + `${this.commit()}ic+=${k + 1};`;
         code += `if(vh${k}===${this.map.pageHi}&&(v${k}&-4096)===${this.map.pageLo}){const m=MAP[v${k}&4095];if(m>=0){E=m;continue D;}}`;
-        code += this.leave(`v${k}`, `vh${k}`, 'ic');
+        code += this.leave(`v${k}`, `vh${k}`, 0);
         break;
       }
       case 'jmp': code += this.jumpExit(k, this.target(k)!); break;
@@ -615,7 +616,7 @@ class BlockCompiler {
       let code = `ic+=${this.n};`;
       const carry = p.t === 'w' ? 'carried=true;' : '';
       code += carry;
-      code += `if(ic+${this.n}>stopAt){${this.leave(String(t[0]), String(t[1]), 'ic')}}continue;`;
+      code += `if(ic+${this.n}>stopAt){${this.leave(String(t[0]), String(t[1]), 0)}}continue;`;
       return code;
     }
     return this.goTo(k + 1, t);
@@ -843,12 +844,12 @@ class BlockCompiler {
       // to where it went when that is a block of the region and nothing asked to stop.
       code += `/*RL*/ic=c.icount+1;`;
       code += `if(!c.breakLoop&&c.nextHi===${this.map.pageHi}&&(c.nextLo&-4096)===${this.map.pageLo}){const m=MAP[c.nextLo&4095];if(m>=0){E=m;continue D;}}`;
-      code += `LK=-1;XL=c.nextLo;XH=c.nextHi;break D;`;
+      code += `LK=-1;XL=c.nextLo;XH=c.nextHi;XN=0;break D;`;
       return code;
     }
     // REP string instructions retire several iterations and may leave RIP on themselves.
     code += `/*RL*/ic=c.icount-${k};`;
-    code += `if(c.breakLoop||c.nextLo!==${nl}||c.nextHi!==${nh}||ic+${this.n}>stopAt){LK=-1;XL=c.nextLo;XH=c.nextHi;ic+=${k + 1};break D;}`;
+    code += `if(c.breakLoop||c.nextLo!==${nl}||c.nextHi!==${nh}||ic+${this.n}>stopAt){LK=-1;XL=c.nextLo;XH=c.nextHi;XN=${k + 1};break D;}`;
     return code;
   }
 }
