@@ -2,7 +2,8 @@
 // instruction count, wall time and process CPU time at every line the guest ends on COM1
 // (the bench guest prints one line per finished kernel). With exit filters on, every exit
 // the machine can report is reported and tested against a condition that never holds, as
-// the debug adapter's exit breakpoints with conditions would be, then completed.
+// the debug adapter's exit breakpoints with conditions would be, then completed; with
+// ioFilterPort, I/O exits only for that port (an I/O filter whose condition names it).
 import type { Machine } from '../machine/machine';
 import { WhvRunVpExitReason as X } from '../partition/hvdef';
 import type { RunVpExitContext } from '../partition/exitContext';
