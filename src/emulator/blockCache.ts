@@ -42,6 +42,8 @@ export class Block {
   jitEntry = 0;
   /** `jit` is a page region (second tier), not the block alone. */
   inRegion = false;
+  /** Calls of `jit` so far (the first few run with a short budget: Cpu.runInner). */
+  jitCalls = 0;
 }
 
 /**
@@ -86,7 +88,7 @@ export function translateHot(c: Cpu, b: Block, region: boolean): void {
     }
   }
   const fn = translateRegion(members);
-  members.forEach((m, i) => { m.jit = fn; m.jitEntry = i; m.inRegion = region; });
+  members.forEach((m, i) => { m.jit = fn; m.jitEntry = i; m.inRegion = region; m.jitCalls = 0; });
 }
 
 export function buildBlock(c: Cpu, page: GuestPage, lo: number, hi: number): Block {

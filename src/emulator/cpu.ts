@@ -963,7 +963,10 @@ export class Cpu implements VirtualCpu, MemoryListener {
         // Hot 64-bit and flat 32-bit blocks run as translated JavaScript when the whole block fits the budget.
         if (b.jit === null) { if (++b.hits > this.jitThreshold) translateHot(this, b, false); } else if (!b.inRegion && ++b.hits > this.jitThreshold * 64) translateHot(this, b, true);
         if (b.jit !== null && this.stopAt - this.icount >= insns.length && this.icount !== this.shadowUntil) {
-          b.jit(this, b.jitEntry, this.stopAt);
+          // The first calls of a new translation get a short budget, so that its exits run (and
+          // V8 records their types) before the loops inside are optimized: an exit first reached
+          // in optimized code would deoptimize it.
+          b.jit(this, b.jitEntry, b.jitCalls++ < 3 ? Math.min(this.stopAt, this.icount + 512) : this.stopAt);
           if (this.watchHit) { this.watchHit = false; this.exitReason = CpuExitReason.Watchpoint; this.exitInsn = null; return CpuExitReason.Watchpoint; }
           continue;
         }

@@ -147,14 +147,14 @@ function compileRegion(blocks: readonly TranslatableBlock[]): { fn: JitFn; sourc
   const wb = dirty.size ? `WB(GR,GRH,${wbArgs});` : '';
   const rl = [...used].map((i) => `x${i}=GR[${i}];y${i}=GRH[${i}];`).join('');
   body = body.replaceAll('/*WB*/', wb).replaceAll('/*RL*/', rl);
-  let src = 'let ic=c.icount,carried=false,E=entry,XL=0,XH=0,XN=0,LK=-1,LS=0,LA=0,LAH=0,LB=0,LBH=0,LR=0,LRH=0,LC=0,LO=0;\n';
+  let src = 'let ic=c.icount,carried=false,E=entry,XL=0,XH=0,XN=0,LF=false,LK=0,LS=0,LA=0,LAH=0,LB=0,LBH=0,LR=0,LRH=0,LC=0,LO=0;\n';
   if (decls.size) src += `let ${[...decls].map((x) => `${x}=0`).join(',')};\n`;
   src += 'const GR=c.r,GRH=c.rh,rT=c.rTag,rTH=c.rTagHi,rP=c.rPage,rV=c.rView,wT=c.wTag,wTH=c.wTagHi,wP=c.wPage,wV=c.wView;\n';
   if (used.size) src += `let ${[...used].map((i) => `x${i}=GR[${i}],y${i}=GRH[${i}]`).join(',')};\n`;
   // Every exit leaves through one epilogue, so its stores and its count arithmetic have type
   // feedback after the first exit (a cold site reached later would deoptimize the whole region).
   src += `D:for(;;){switch(E){\n${body}}throw new Error('translated region fell through');}\n`;
-  src += `if(LK>=0){c.lfOp=LK;c.lfSize=LS;c.lfA=LA;c.lfAHi=LAH;c.lfB=LB;c.lfBHi=LBH;c.lfRes=LR;c.lfResHi=LRH;c.lfCf=LC;c.lfOf=LO;}\n${wb}c.ripLo=XL;c.ripHi=XH;c.icount=ic+XN;\n`;
+  src += `if(LF){c.lfOp=LK;c.lfSize=LS;c.lfA=LA;c.lfAHi=LAH;c.lfB=LB;c.lfBHi=LBH;c.lfRes=LR;c.lfResHi=LRH;c.lfCf=LC;c.lfOf=LO;}\n${wb}c.ripLo=XL;c.ripHi=XH;c.icount=ic+XN;\n`;
   const factory = new Function('H', 'S', 'MAP', `${wbFn}return function jitRegion(c,entry,stopAt){\n${src}}`) as (h: typeof helpers, s: Site[], map: Int16Array) => JitFn;
   return { fn: factory(helpers, sites, map.index), source: wbFn + src };
 }
@@ -217,16 +217,16 @@ class BlockCompiler {
     }
   }
 
-  /** Code handing the pending flags to the epilogue (LK = -1: the CPU already holds them). */
+  /** Code handing the pending flags to the epilogue (LF false: the CPU already holds them). */
   private commitLeave(): string {
     const p = this.pend;
     const of = (w: Writer): string => {
       const f = `f${w.k}`;
-      return `LK=${w.kind};LS=${w.size};LA=${f}a;LAH=${f}ah;LB=${f}b;LBH=${f}bh;LR=${f}r;LRH=${f}rh;LC=${f}cf;LO=${f}of;`;
+      return `LF=true;LK=${w.kind};LS=${w.size};LA=${f}a;LAH=${f}ah;LB=${f}b;LBH=${f}bh;LR=${f}r;LRH=${f}rh;LC=${f}cf;LO=${f}of;`;
     };
     if (p.t === 'w') return of(p.w);
-    if (p.t === 'carried') return `if(carried){${of(p.w)}}else LK=-1;`;
-    return 'LK=-1;';
+    if (p.t === 'carried') return `if(carried){${of(p.w)}}else LF=false;`;
+    return 'LF=false;';
   }
 
   /** Code leaving the region for RIP (lo, hi) with the instruction count `count` (JS expressions). */
@@ -379,7 +379,7 @@ class BlockCompiler {
     if (selfLoop && endPend.t === 'w') body = emitAll({ t: 'carried', w: endPend.w });
     // Every block starts with the flags in the CPU and needs its whole length of budget.
     const [sl, sh] = this.ripAt(0);
-    const head = `if(ic+${n}>stopAt){LK=-1;XL=${sl};XH=${sh};XN=0;break D;}\n`;
+    const head = `if(ic+${n}>stopAt){LF=false;XL=${sl};XH=${sh};XN=0;break D;}\n`;
     return selfLoop ? `${head}carried=false;for(;;){\n${body}}\n` : head + body;
   }
 
@@ -414,7 +414,7 @@ class BlockCompiler {
     } else if (d.base >= 0) {
       if (d.disp === 0 && d.dispHi === 0) { lo = `r[${d.base}]`; hi = `rh[${d.base}]`; } else {
         code += `const t${k}=(r[${d.base}]+${d.disp | 0})|0;`;
-        lo = `t${k}`; hi = `((rh[${d.base}]+${d.dispHi}+((t${k}>>>0)<(r[${d.base}]>>>0)?1:0))|0)`;
+        lo = `t${k}`; hi = `((((rh[${d.base}]+${d.dispHi})|0)+((t${k}>>>0)<(r[${d.base}]>>>0)?1:0))|0)`;
       }
     } else { lo = String(d.disp); hi = String(d.dispHi); }
     if (d.index >= 0) {
@@ -422,7 +422,7 @@ class BlockCompiler {
       const xl = sc ? `(r[${x}]<<${sc})` : `r[${x}]`;
       const xh = sc ? `((rh[${x}]<<${sc})|(r[${x}]>>>${32 - sc}))` : `rh[${x}]`;
       code += `const u${k}=(${lo}+${xl})|0;`;
-      hi = `((${hi}+${xh}+((u${k}>>>0)<(${lo}>>>0)?1:0))|0)`; lo = `u${k}`;
+      hi = `((((${hi}+${xh})|0)+((u${k}>>>0)<(${lo}>>>0)?1:0))|0)`; lo = `u${k}`;
     }
     return { code, lo, hi };
   }
@@ -439,7 +439,7 @@ class BlockCompiler {
     let { code, lo, hi } = this.offset(k);
     if (d.seg >= 4) {
       code += `const g${k}=(${lo}+c.segBaseLo[${d.seg}])|0;`;
-      hi = `((${hi}+c.segBaseHi[${d.seg}]+((g${k}>>>0)<(${lo}>>>0)?1:0))|0)`; lo = `g${k}`;
+      hi = `((((${hi}+c.segBaseHi[${d.seg}])|0)+((g${k}>>>0)<(${lo}>>>0)?1:0))|0)`; lo = `g${k}`;
     }
     // The canonical check is in the access's slow path: no TLB entry matches a non-canonical address.
     this.canonVec = d.seg === 2 ? VEC_SS : VEC_GP;
@@ -673,19 +673,19 @@ class BlockCompiler {
     }
     if (op === 2) {
       kind = Lf.Adc;
-      if (s === 8) code += `const T${k}=(${A}>>>0)+(${B}>>>0)+${cin};const ${R}=T${k}|0,${RH}=(${AH}+${BH}+(T${k}>4294967295?1:0))|0;`;
-      else code += `const ${R}=(${A}+${B}+${cin})${s === 4 ? '|0' : `&${MASK[s]}`},${RH}=0;`;
+      if (s === 8) code += `const T${k}=(${A}>>>0)+(${B}>>>0)+${cin};const ${R}=T${k}|0,${RH}=(((${AH}+${BH})|0)+(T${k}>4294967295?1:0))|0;`;
+      else code += `const ${R}=(((${A}+${B})|0)+${cin})${s === 4 ? '|0' : `&${MASK[s]}`},${RH}=0;`;
     } else if (op === 3) {
       kind = Lf.Sbb;
-      if (s === 8) code += `const T${k}=(${A}>>>0)-(${B}>>>0)-${cin};const ${R}=T${k}|0,${RH}=(${AH}-${BH}-(T${k}<0?1:0))|0;`;
-      else code += `const ${R}=(${A}-${B}-${cin})${s === 4 ? '|0' : `&${MASK[s]}`},${RH}=0;`;
+      if (s === 8) code += `const T${k}=(${A}>>>0)-(${B}>>>0)-${cin};const ${R}=T${k}|0,${RH}=(((${AH}-${BH})|0)-(T${k}<0?1:0))|0;`;
+      else code += `const ${R}=(((${A}-${B})|0)-${cin})${s === 4 ? '|0' : `&${MASK[s]}`},${RH}=0;`;
     } else if (op === 0) {
       kind = Lf.Add;
-      if (s === 8) code += `const ${R}=(${A}+${B})|0,${RH}=(${AH}+${BH}+((${R}>>>0)<(${A}>>>0)?1:0))|0;`;
+      if (s === 8) code += `const ${R}=(${A}+${B})|0,${RH}=(((${AH}+${BH})|0)+((${R}>>>0)<(${A}>>>0)?1:0))|0;`;
       else code += `const ${R}=(${A}+${B})${s === 4 ? '|0' : `&${MASK[s]}`},${RH}=0;`;
     } else if (op === 5 || op === 7) {
       kind = Lf.Sub;
-      if (s === 8) code += `const ${R}=(${A}-${B})|0,${RH}=(${AH}-${BH}-((${A}>>>0)<(${B}>>>0)?1:0))|0;`;
+      if (s === 8) code += `const ${R}=(${A}-${B})|0,${RH}=(((${AH}-${BH})|0)-((${A}>>>0)<(${B}>>>0)?1:0))|0;`;
       else code += `const ${R}=(${A}-${B})${s === 4 ? '|0' : `&${MASK[s]}`},${RH}=0;`;
     } else {
       kind = Lf.Logic;
@@ -844,12 +844,12 @@ class BlockCompiler {
       // to where it went when that is a block of the region and nothing asked to stop.
       code += `/*RL*/ic=c.icount+1;`;
       code += `if(!c.breakLoop&&c.nextHi===${this.map.pageHi}&&(c.nextLo&-4096)===${this.map.pageLo}){const m=MAP[c.nextLo&4095];if(m>=0){E=m;continue D;}}`;
-      code += `LK=-1;XL=c.nextLo;XH=c.nextHi;XN=0;break D;`;
+      code += `LF=false;XL=c.nextLo;XH=c.nextHi;XN=0;break D;`;
       return code;
     }
     // REP string instructions retire several iterations and may leave RIP on themselves.
     code += `/*RL*/ic=c.icount-${k};`;
-    code += `if(c.breakLoop||c.nextLo!==${nl}||c.nextHi!==${nh}||ic+${this.n}>stopAt){LK=-1;XL=c.nextLo;XH=c.nextHi;XN=${k + 1};break D;}`;
+    code += `if(c.breakLoop||c.nextLo!==${nl}||c.nextHi!==${nh}||ic+${this.n}>stopAt){LF=false;XL=c.nextLo;XH=c.nextHi;XN=${k + 1};break D;}`;
     return code;
   }
 }
