@@ -32,7 +32,7 @@ export function filterPorts(condition: string | undefined): PortRange[] | undefi
   if (!condition) return undefined;
   let spans: Spans;
   try {
-    spans = mayStop(parseExpression(condition).ast);
+    spans = mayStop(parseExpression(condition).ast, { nodes: ENUMERATION_BUDGET });
   } catch {
     return undefined; // the filter's own check reports the syntax error
   }
@@ -40,20 +40,26 @@ export function filterPorts(condition: string | undefined): PortRange[] | undefi
   return spans.map(([first, last]) => ({ base: first, count: last - first + 1 }));
 }
 
+/**
+ * Syntax-tree nodes evaluated at every port, summed over a condition: each costs ~65 Ki
+ * evaluations (~0.1-0.5 ms), and a long condition must not stall the adapter.
+ */
+const ENUMERATION_BUDGET = 32;
+
 /** Ports outside the result make `ast` evaluate to 0 without error at an I/O exit. */
-function mayStop(ast: Ast): Spans {
+function mayStop(ast: Ast, budget: { nodes: number }): Spans {
   const value = constant(ast);
   if (value !== undefined) return value === 0n ? NONE : ALL;
-  if (ast.kind !== 'binary') return portOnly(ast) ? enumerate(ast) : ALL;
+  if (ast.kind !== 'binary') return portOnly(ast) ? enumerate(ast, budget) : ALL;
   const { op, left, right } = ast;
-  if (op === '||') return union(mayStop(left), mayStop(right));
+  if (op === '||') return union(mayStop(left, budget), mayStop(right, budget));
   // Short-circuit: the right side is only evaluated when the left is true, so its ports
   // narrow the left's when the left cannot error where it is false.
-  if (op === '&&') return canError(left) ? mayStop(left) : intersect(mayStop(left), mayStop(right));
+  if (op === '&&') return canError(left) ? mayStop(left, budget) : intersect(mayStop(left, budget), mayStop(right, budget));
   // The port compared with a constant; other expressions of the port alone are enumerated.
   const c = !Object.hasOwn(MIRROR, op) ? undefined : isPort(left) ? constant(right) : isPort(right) ? constant(left) : undefined;
   if (c !== undefined) return compare(isPort(left) ? op : MIRROR[op], c);
-  return portOnly(ast) ? enumerate(ast) : ALL;
+  return portOnly(ast) ? enumerate(ast, budget) : ALL;
 }
 
 const MIRROR: Record<string, string> = { '==': '==', '!=': '!=', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
@@ -87,12 +93,13 @@ function portOnly(ast: Ast): boolean {
 }
 
 /**
- * Evaluates a port-only condition at every port (a few ms): masks such as
+ * Evaluates a port-only condition at every port (milliseconds): masks such as
  * `(PortNumber & ~7) == 0x3f8`, negations. A port where it errors (division by zero) stops.
  */
-function enumerate(ast: Ast): Spans {
+function enumerate(ast: Ast, budget: { nodes: number }): Spans {
+  budget.nodes -= size(ast);
   // A constant part that errors (1 / 0) makes it error wherever it is reached: not worth 64 Ki throws.
-  if (constantErrors(ast)) return ALL;
+  if (budget.nodes < 0 || constantErrors(ast)) return ALL;
   let port = 0n;
   const acc = { name: () => port, readMemory: (): never => { throw new ExpressionError('no memory'); } };
   const out: [number, number][] = [];
@@ -132,6 +139,16 @@ function constantErrors(ast: Ast): boolean {
     case 'ternary': return constantErrors(ast.test) || constantErrors(ast.then) || constantErrors(ast.else);
     case 'binary': return constantErrors(ast.left) || constantErrors(ast.right);
     default: return false;
+  }
+}
+
+function size(ast: Ast): number {
+  switch (ast.kind) {
+    case 'number': case 'name': return 1;
+    case 'memory': return 1 + size(ast.address);
+    case 'unary': return 1 + size(ast.operand);
+    case 'ternary': return 1 + size(ast.test) + size(ast.then) + size(ast.else);
+    case 'binary': return 1 + size(ast.left) + size(ast.right);
   }
 }
 
