@@ -41,8 +41,8 @@ export function filterPorts(condition: string | undefined): PortRange[] | undefi
 }
 
 /**
- * Syntax-tree nodes evaluated at every port, summed over a condition: each costs ~65 Ki
- * evaluations (~0.1-0.5 ms), and a long condition must not stall the adapter.
+ * Syntax-tree nodes evaluated at every port, summed over a condition: each node costs 65,536
+ * evaluations (about 1-5 ms), and a long condition must not stall the adapter.
  */
 const ENUMERATION_BUDGET = 32;
 
