@@ -9,6 +9,7 @@ import { multibootCpu } from './multibootHarness';
 import { CpuExitReason, Seg } from '../../src/emulator/vcpu';
 import type { Cpu } from '../../src/emulator/cpu';
 import type { Block } from '../../src/emulator/blockCache';
+import { CPU_MEMBERS_USED, regionSource } from '../../src/emulator/jit/translator';
 
 const BENCH_TINY = '/work/shared/bench/bench-tiny.elf';
 
@@ -308,4 +309,19 @@ test('indirect jumps and calls, RET imm16 and LOOP chain inside a region exactly
     assert.equal(r, CpuExitReason.Halt);
     assert.equal(state(c), state(ref), `slice ${slice}`);
   }
+});
+
+test('translated source names only the Cpu members the translator lists (CPU_MEMBERS_USED, checked against Cpu by tsc)', () => {
+  const named = new Set<string>();
+  // mov rax,fs:[rbx] / add gs:[rbx],rax / jmp [rbx] covers segment bases and the generic path too.
+  const FSGS = [0x64, 0x48, 0x8b, 0x03, 0x65, 0x48, 0x01, 0x03, 0xff, 0x23];
+  for (const [mode, code] of [['long64', FIB], ['long64', SWITCH], ['long64', LOOP], ['long64', FSGS], ['prot32', FIB32], ['prot32', SUM32]] as const) {
+    const c = makeCpu(mode, [...code]);
+    c.jitThreshold = 0;
+    c.run(5000);
+    const blocks = (c.mem.peekPage(CODE / 4096)?.blocks ?? []) as (Block | undefined)[];
+    for (const b of blocks) if (b?.jit) for (const m of regionSource([b]).matchAll(/\bc\.([A-Za-z]\w*)/g)) named.add(m[1]);
+  }
+  assert.ok(named.size > 20, `${named.size} members named`);
+  assert.deepEqual([...named].filter((n) => !(CPU_MEMBERS_USED as readonly string[]).includes(n)), []);
 });

@@ -45,6 +45,18 @@ const MASK = [0, 0xff, 0xffff, 0, -1, 0, 0, 0, -1];
 const VEC_SS = 12, VEC_GP = 13;
 
 /** Helpers the generated code closes over. */
+/**
+ * The members of Cpu that generated source names. The source is text, so TypeScript cannot
+ * check it; this list is checked against Cpu here, and test/emulator/jit.test.ts checks that
+ * translated code names nothing else.
+ */
+export const CPU_MEMBERS_USED = [
+  'r', 'rh', 'rTag', 'rTagHi', 'rPage', 'rView', 'wTag', 'wTagHi', 'wPage', 'wView', 'segBaseLo', 'segBaseHi',
+  'icount', 'ripLo', 'ripHi', 'nextLo', 'nextHi', 'curInsn', 'breakLoop', 'hi',
+  'lfOp', 'lfSize', 'lfA', 'lfAHi', 'lfB', 'lfBHi', 'lfRes', 'lfResHi', 'lfCf', 'lfOf',
+  'readN', 'writeN', 'raise',
+] as const satisfies readonly (keyof Cpu)[];
+
 /** A precise-state point of a region: RIP, next RIP and instruction of one instruction. */
 interface Site { readonly rl: number; readonly rh: number; readonly nl: number; readonly nh: number; readonly d: Insn }
 
