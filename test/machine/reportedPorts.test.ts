@@ -95,3 +95,39 @@ test('changing the reported ports between runs takes effect at once, and no port
   s = m.run(100_000_000);
   assert.equal(s.kind, 'ended');
 });
+
+/**
+ * A real-mode flat guest at 0x7C00: OUT DX, AX to 0x3F8 ('A' to THR, 0 to IER), then
+ * OUT 0x61, EAX — its top byte reaches the i8042's command port 0x64 as a reset pulse — and HLT.
+ */
+const WIDE = Uint8Array.from([
+  0xba, 0xf8, 0x03, //                   mov dx, 0x3f8
+  0xb8, 0x41, 0x00, //                   mov ax, 0x0041
+  0xef, //                               out dx, ax
+  0x66, 0xb8, 0x00, 0x00, 0x00, 0xfe, // mov eax, 0xfe000000
+  0x66, 0xe7, 0x61, //                   out 0x61, eax
+  0xf4, //                               hlt
+]);
+
+test('a wide access is reported by its first port; one that reaches a reported port that ends the run still ends it at that OUT', () => {
+  const run = (ports: PortRange[]) => {
+    let serial = '';
+    const m = new Machine({ image: 'wide.bin', imageData: WIDE, format: 'flat', mode: 'real', serialOutput: (b) => { serial += String.fromCharCode(b); } });
+    m.setReportedExits([X.X64IoPortAccess], undefined, ports);
+    const stops: number[] = [];
+    let end = 'stop limit';
+    for (let i = 0; i < 10; i++) {
+      const s = m.run(1000);
+      if (s.kind !== 'exit') { end = s.kind === 'ended' ? s.end.kind : s.kind; break; }
+      stops.push(s.exit.IoPortAccess!.PortNumber);
+      m.completeExit(s.vp, s.exit);
+      if (m.guestEnd) { end = m.guestEnd.kind; break; }
+    }
+    return { stops, serial, end, instructions: m.instructionsRetired() };
+  };
+  // 0x3F9 and 0x64 reported: neither wide write has them as its first port, so neither stops;
+  // the second still exits (it reaches a device whose writes end the run) and the machine ends
+  // the run at that OUT, the HLT after it never retiring.
+  assert.deepEqual(run([{ base: 0x3f9, count: 1 }, { base: 0x64, count: 1 }]), { stops: [], serial: 'A', end: 'reset', instructions: 5 });
+  assert.deepEqual(run([{ base: 0x3f8, count: 1 }, { base: 0x61, count: 1 }]), { stops: [0x3f8, 0x61], serial: 'A', end: 'reset', instructions: 5 });
+});
