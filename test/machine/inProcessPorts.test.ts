@@ -13,23 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Machine, type MachineOptions } from '../../src/machine/machine';
 import { WhvRunVpExitReason as X } from '../../src/partition/hvdef';
+import { perfSerialText } from '../support/perfSerial';
 
 const GUESTS = 'test/fixtures/guests';
 const TINY = `${GUESTS}/perf-serial-tiny.bin`;
 const RTC_BASE = Date.UTC(2026, 10, 22, 12, 34, 56);
 /** Every exit the machine can report except port I/O (which would turn the in-process path off). */
 const ALL_BUT_IO = [X.MemoryAccess, X.X64MsrAccess, X.X64Cpuid, X.X64Halt, X.Exception, X.X64Rdtsc, X.Hypercall, X.X64ApicEoi];
-
-/** The text test/guests/perf-serial.asm writes for `lines` lines. */
-function perfSerialText(lines: number): string {
-  let s = '';
-  for (let k = 0; k < lines; k++) {
-    s += k.toString(16).padStart(8, '0') + ' ';
-    for (let j = 0; j < 54; j++) s += String.fromCharCode(65 + ((k + j) % 26));
-    s += '\n';
-  }
-  return s;
-}
 
 interface Fingerprint { hash: string; instructions: number; stops: number; serial: string; end: string }
 
