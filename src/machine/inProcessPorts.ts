@@ -28,9 +28,11 @@ export class InProcessPorts implements PortIoHandler {
   /**
    * Serves the ports of the devices enabled now (the machine enables devices only when it
    * builds them). `alone` (machines with more than one processor): whether the running
-   * processor is the only one that runs, and no port access can wake another.
+   * processor is the only one that runs, and no port access can wake another. `stopAfter`:
+   * whether the machine must look at the processors after this access anyway (a device
+   * interrupt became pending while it requests interrupt windows).
    */
-  constructor(private readonly bus: DeviceBus, private readonly alone?: () => boolean) {
+  constructor(private readonly bus: DeviceBus, private readonly alone?: () => boolean, private readonly stopAfter?: () => boolean) {
     for (const d of bus.devices) {
       if (!d.enabled) continue;
       for (const r of d.ports ?? []) this.served.fill(d.writesEndRun ? READS_ONLY : SERVED, r.base, r.base + r.count);
@@ -76,7 +78,7 @@ export class InProcessPorts implements PortIoHandler {
 
   /** Whether the CPU may go straight on: no device timer moved and no other processor's turn is due. */
   private after(next: number | undefined): PortIoStatus {
-    return this.bus.nextEventNs() === next && (this.alone === undefined || this.alone()) ? PortIoStatus.Done : PortIoStatus.DoneStop;
+    return this.bus.nextEventNs() === next && (this.alone === undefined || this.alone()) && !this.stopAfter?.() ? PortIoStatus.Done : PortIoStatus.DoneStop;
   }
 
   private fail(e: unknown): PortIoStatus {

@@ -119,6 +119,10 @@ export class Machine {
   private exceptionBitmap = 0xffffffff;
   /** The ports whose I/O exits are reported (by the exit's PortNumber); undefined: all of them. */
   private reportedPorts: Uint8Array | undefined;
+  /** X64InterruptWindow is reported: the machine requests interrupt windows (updateInterruptWindow). */
+  private windowExits = false;
+  /** The VPs whose InterruptNotification the machine set (and may withdraw). */
+  private windowRequested: boolean[] = [];
   private ended: GuestEnd | undefined;
   /**
    * What the last completeExit() answered: the value an IN, MMIO read, RDMSR or CPUID got,
@@ -168,6 +172,7 @@ export class Machine {
     this.ended = undefined;
     this.endedAt = undefined;
     this.nextVp = 0;
+    this.windowRequested = new Array(n).fill(false);
     this.state = Array.from({ length: n }, (_, i) => (i === 0 ? 'running' : 'waitSipi'));
 
     const bus = new DeviceBus();
@@ -189,7 +194,7 @@ export class Machine {
       d.enabled = false;
     }
     this.bus = bus;
-    this.ports = o.inProcessPorts === false ? undefined : new InProcessPorts(bus, n === 1 ? undefined : () => this.runsAlone());
+    this.ports = o.inProcessPorts === false ? undefined : new InProcessPorts(bus, n === 1 ? undefined : () => this.runsAlone(), () => this.windowExits && this.unrequestedInterrupt());
 
     for (let i = 0; i < n; i++) {
       const apic = this.lapic.apics[i];
@@ -272,6 +277,38 @@ export class Machine {
     // Every port reported: no handler at all, so every access exits exactly as without one.
     this.ports?.report(io ? this.reportedPorts : undefined);
     p.setPortIoHandler(io && !this.reportedPorts ? undefined : this.ports);
+    this.windowExits = r.has(X.X64InterruptWindow);
+    if (!this.windowExits) {
+      for (let vp = 0; vp < this.windowRequested.length; vp++) if (this.windowRequested[vp]) this.setInterruptNotification(vp, false);
+    }
+  }
+
+  /**
+   * While X64InterruptWindow is reported, does what a WHP VMM does with an interrupt it cannot
+   * inject yet: a device interrupt is pending for a VP with IF=0 or in an interrupt shadow, so
+   * it sets DeliverabilityNotifications.InterruptNotification, and the VP exits with
+   * X64InterruptWindow at the first instruction boundary where it could take it (step()
+   * reports that exit; the interrupt is delivered when the VP runs again). A request whose
+   * interrupt went away (masked, or taken by another path) is withdrawn.
+   */
+  private updateInterruptWindow(vp: number): void {
+    const pending = this.interruptPending(vp);
+    if (this.windowRequested[vp]) {
+      if (!pending) this.setInterruptNotification(vp, false);
+    } else if (pending && ((this.getRegister(vp, R.Rflags) & IF) === 0n || (this.getRegister(vp, R.InterruptState) & 1n) !== 0n)) {
+      this.setInterruptNotification(vp, true);
+    }
+  }
+
+  /** An interrupt is pending for a VP without an interrupt window requested for it. */
+  private unrequestedInterrupt(): boolean {
+    for (let vp = 0; vp < this.state.length; vp++) if (!this.windowRequested[vp] && this.interruptPending(vp)) return true;
+    return false;
+  }
+
+  private setInterruptNotification(vp: number, on: boolean): void {
+    this.setRegisters(vp, [R.DeliverabilityNotifications], [u64Value(on ? 2n : 0n)]);
+    this.windowRequested[vp] = on;
   }
 
   /** Whether the caller asked for this exit (for I/O, for this exit's port). */
@@ -404,9 +441,16 @@ export class Machine {
 
   /** One partition run of `vp`; handles what the machine handles, returns a stop otherwise. */
   private step(vp: number, budget: number): MachineStop | undefined {
+    if (this.windowExits) this.updateInterruptWindow(vp);
     const exit = this.partition.runVirtualProcessor(vp, { instructionBudget: budget });
     const reason = exit.ExitReason;
     if (reason === X.None) return undefined;
+    if (reason === X.X64InterruptWindow && this.windowRequested[vp]) {
+      // The exit has cleared the one-shot request. When the interrupt it was for has gone
+      // (masked through in-process port I/O since), there is nothing to inject: run on.
+      this.windowRequested[vp] = false;
+      if (!this.interruptPending(vp)) return undefined;
+    }
     if (reason === X.X64Halt) {
       this.state[vp] = (exit.VpContext.Rflags & IF) !== 0n ? 'waiting' : 'halted';
       if (this.state[vp] === 'waiting' && this.interruptPending(vp)) this.state[vp] = 'running';
@@ -561,6 +605,7 @@ export class Machine {
       else if (kind === 'init' && t !== 0) {
         this.retiredBeforeReset[t] += this.partition.virtualProcessors[t].cpu.instructionCount;
         this.partition.virtualProcessors[t].cpu.reset();
+        if (this.windowRequested[t]) this.setInterruptNotification(t, false);
         this.state[t] = 'waitSipi';
       } else if (kind === 'startup' && this.state[t] === 'waitSipi') {
         // The AP starts in real mode at vector * 0x1000 (CS = vector << 8, IP = 0).
