@@ -23,7 +23,7 @@ export const EXIT_FILTERS: readonly ExitFilterDef[] = [
   { id: 'UnrecoverableException', reason: R.UnrecoverableException, label: 'Unrecoverable exception (triple fault)', description: 'Triple fault / shutdown: the VP cannot continue', default: true },
   { id: 'InvalidVpRegisterValue', reason: R.InvalidVpRegisterValue, label: 'Invalid VP register value', description: 'The VP state is invalid and cannot run', default: true },
   { id: 'UnsupportedFeature', reason: R.UnsupportedFeature, label: 'Unsupported feature', description: 'The guest used something the emulator does not model', default: true, conditionDescription: 'e.g. FeatureCode == 1' },
-  { id: 'X64InterruptWindow', reason: R.X64InterruptWindow, label: 'Interrupt window', description: 'Interrupts became deliverable while a window was requested', default: false },
+  { id: 'X64InterruptWindow', reason: R.X64InterruptWindow, label: 'Interrupt window', description: 'A device interrupt pending while IF=0 or in an interrupt shadow: stops where the VP can take it (after STI and its shadow), before it is delivered', default: false, conditionDescription: 'e.g. ExecutionState.Cpl == 0' },
   { id: 'X64Halt', reason: R.X64Halt, label: 'HLT', description: 'HLT with no interrupt deliverable', default: false, conditionDescription: 'e.g. Rip == 0x7c10' },
   { id: 'X64MsrAccess', reason: R.X64MsrAccess, label: 'MSR access (RDMSR/WRMSR)', description: 'RDMSR/WRMSR of an MSR in the exit set or not implemented', default: false, conditionDescription: 'e.g. MsrNumber == 0xC0000080 && AccessInfo.IsWrite' },
   { id: 'X64Cpuid', reason: R.X64Cpuid, label: 'CPUID', description: 'CPUID (the VMM supplies the result)', default: false, conditionDescription: 'e.g. Rax == 0x40000000' },

@@ -33,7 +33,6 @@ const EXIT_HISTORY = 1000;
 
 /** Exit filters this machine cannot produce, and why (the filter stays set, but says so). */
 const NEVER_REPORTED: Record<string, string> = {
-  X64InterruptWindow: 'the machine delivers interrupts itself and never requests an interrupt window, so this exit does not occur',
   Canceled: 'the only canceled runs are the debugger\'s own pauses, which stop as "pause"',
 };
 
