@@ -194,7 +194,7 @@ export class Machine {
       d.enabled = false;
     }
     this.bus = bus;
-    this.ports = o.inProcessPorts === false ? undefined : new InProcessPorts(bus, n === 1 ? undefined : () => this.runsAlone(), () => this.windowExits && this.unrequestedInterrupt());
+    this.ports = o.inProcessPorts === false ? undefined : new InProcessPorts(bus, n === 1 ? undefined : () => this.runsAlone(), () => this.windowExits && this.portMadeInterruptPending());
 
     for (let i = 0; i < n; i++) {
       const apic = this.lapic.apics[i];
@@ -300,10 +300,13 @@ export class Machine {
     }
   }
 
-  /** An interrupt is pending for a VP without an interrupt window requested for it. */
-  private unrequestedInterrupt(): boolean {
-    for (let vp = 0; vp < this.state.length; vp++) if (!this.windowRequested[vp] && this.interruptPending(vp)) return true;
-    return false;
+  /**
+   * After in-process port I/O: whether an 8259 interrupt is pending for processor 0 with no
+   * window requested for it (port accesses change the 8259s alone: the devices' IRQ lines
+   * and the PIC's own registers; only processor 0 listens to them). Cheapest test first.
+   */
+  private portMadeInterruptPending(): boolean {
+    return this.pic.pendingVector() >= 0 && !this.windowRequested[0] && this.interruptPending(0);
   }
 
   private setInterruptNotification(vp: number, on: boolean): void {
