@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { launchWithExitFilters, nextStopOrExit, type FilteredSession } from '../support/filteredSession';
 
-const ADAPTER = resolve('dist/debugAdapter.js');
 const IMAGE = resolve('test/fixtures/guests/devices-intwindow.bin');
 /** window_open: past `sti; nop` (flat image loaded at 1 MiB). */
 const WINDOW_OPEN = 0x100000 + readFileSync(IMAGE).indexOf(Buffer.from([0xfb, 0x90, 0xfa])) + 2;
@@ -18,33 +18,8 @@ const RIP = `0x${WINDOW_OPEN.toString(16).toUpperCase()}`;
 let dc: DebugClient | undefined;
 afterEach(async () => { await dc?.stop().catch(() => undefined); dc = undefined; });
 
-/**
- * The next stopped or exited event. Without waitForEvent's timer: a waiter for the event that
- * does not come would keep the test process alive until it fires.
- */
-function nextStopOrExit(client: DebugClient): Promise<DebugProtocol.Event> {
-  return new Promise((resolve) => {
-    const on = (e: DebugProtocol.Event): void => { client.off('stopped', on); client.off('exited', on); resolve(e); };
-    client.on('stopped', on);
-    client.on('exited', on);
-  });
-}
-
-async function launch(filterOptions: DebugProtocol.ExceptionFilterOptions[]): Promise<{ client: DebugClient; output: () => string; filters: DebugProtocol.Breakpoint[]; first: Promise<DebugProtocol.Event> }> {
-  const client = new DebugClient('node', ADAPTER, 'vpdbg');
-  dc = client;
-  client.defaultTimeout = 20_000;
-  await client.start();
-  let output = '';
-  client.on('output', (e: DebugProtocol.OutputEvent) => { if (e.body.category === 'stdout') output += e.body.output; });
-  await client.initializeRequest({ adapterID: 'vpdbg', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
-  const initialized = client.waitForEvent('initialized');
-  await client.launchRequest({ program: IMAGE } as DebugProtocol.LaunchRequestArguments);
-  await initialized;
-  const r = await client.setExceptionBreakpointsRequest({ filters: [], filterOptions });
-  const first = nextStopOrExit(client);
-  await client.configurationDoneRequest();
-  return { client, output: () => output, filters: r.body?.breakpoints ?? [], first };
+function launch(filterOptions: DebugProtocol.ExceptionFilterOptions[]): Promise<FilteredSession> {
+  return launchWithExitFilters(IMAGE, filterOptions, (c) => { dc = c; });
 }
 
 async function exitField(client: DebugClient, name: string): Promise<string> {

@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { launchWithExitFilters } from '../support/filteredSession';
 import { perfSerialText } from '../support/perfSerial';
 
-const ADAPTER = resolve('dist/debugAdapter.js');
 const TINY = resolve('test/fixtures/guests/perf-serial-tiny.bin');
 const STOPS = 70;
 
@@ -44,23 +44,11 @@ test('an I/O exit filter on the UART data port stops at every write; without it 
   assert.equal(output(), text);
 });
 
-/** Launches perf-serial-tiny with one I/O exit filter; collects its stdout. */
+/** Launches perf-serial-tiny with one I/O exit filter (which must be verified); collects its stdout. */
 async function launchWithIoFilter(condition: string): Promise<{ client: DebugClient; output: () => string; stopped: Promise<DebugProtocol.Event> }> {
-  const client = new DebugClient('node', ADAPTER, 'vpdbg');
-  dc = client;
-  client.defaultTimeout = 20_000;
-  await client.start();
-  let output = '';
-  client.on('output', (e: DebugProtocol.OutputEvent) => { if (e.body.category === 'stdout') output += e.body.output; });
-  await client.initializeRequest({ adapterID: 'vpdbg', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
-  const initialized = client.waitForEvent('initialized');
-  await client.launchRequest({ program: TINY } as DebugProtocol.LaunchRequestArguments);
-  await initialized;
-  const r = await client.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'X64IoPortAccess', condition }] });
-  assert.equal(r.body?.breakpoints?.[0]?.verified, true);
-  const stopped = client.waitForEvent('stopped');
-  await client.configurationDoneRequest();
-  return { client, output: () => output, stopped };
+  const { client, output, filters, first } = await launchWithExitFilters(TINY, [{ filterId: 'X64IoPortAccess', condition }], (c) => { dc = c; });
+  assert.equal(filters[0]?.verified, true);
+  return { client, output, stopped: first };
 }
 
 /** The I/O exits that reached the debugger so far, from the console's .stats. */
