@@ -22,6 +22,8 @@ const root = resolve(new URL('..', import.meta.url).pathname);
 const entry = `
 import { multibootCpu } from ${JSON.stringify(join(root, 'test/emulator/multibootHarness.ts'))};
 import { CpuExitReason } from ${JSON.stringify(join(root, 'src/emulator/vcpu.ts'))};
+import { steadyJitTiering } from ${JSON.stringify(join(root, 'src/emulator/jit/hostTiering.ts'))};
+steadyJitTiering(); // as the CLI and the adapter do
 const KERNELS = ['alu', 'sieve', 'fib', 'copy'];
 const cpu = multibootCpu(${JSON.stringify(image)});
 if (${interp}) cpu.jitThreshold = -1;
