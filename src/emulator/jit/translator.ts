@@ -241,7 +241,6 @@ class BlockCompiler {
     return 'LF=false;';
   }
 
-  /** Code leaving the region for RIP (lo, hi) with the instruction count `count` (JS expressions). */
   /** Leaves for RIP (lo, hi) after `retired` more instructions; the epilogue does the arithmetic (one site with type feedback). */
   private leave(lo: string, hi: string, retired: number): string {
     return `${this.commitLeave()}XL=${lo};XH=${hi};XN=${retired};break D;`;
