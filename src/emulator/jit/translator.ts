@@ -3,11 +3,12 @@
 // stack, so linear addresses equal offsets), into JavaScript source compiled once with
 // `new Function`, so V8 optimizes the guest code as straight-line code.
 //
-// Contract of a translated block (see Cpu.runInner): it is entered with RIP at the block's
-// start, RF/TF/DR7 breakpoints off, at least `insns.length` instructions of budget left and
-// breakLoop clear. It leaves RIP, the instruction count and the lazy flags exactly as the
-// interpreter would after the same instructions, and it stops early after any instruction
-// whose slow path (TLB miss, MMIO, watchpoint, write to a code page) or generic handler set
+// Contract of a translated region (see Cpu.runInner and translateRegion): it is entered at one
+// of its blocks with RIP at the block's start, RF/TF/DR7 breakpoints off, no interrupt to
+// deliver and breakLoop clear; each block it runs (the first, and those it chains to) checks
+// that the budget covers it. It leaves RIP, the instruction count and the lazy flags exactly
+// as the interpreter would after the same instructions, and it returns after any instruction
+// whose slow path (TLB miss, MMIO, watchpoint, write to code) or generic handler set
 // breakLoop. Common instructions are specialised inline (register file access, soft-TLB
 // fast paths, lazy flags kept in JS locals and written to the CPU only where something can
 // observe them); everything else calls the interpreter's handler, so correctness never
@@ -44,7 +45,6 @@ interface RegionMap { readonly pageLo: number; readonly pageHi: number; readonly
 const MASK = [0, 0xff, 0xffff, 0, -1, 0, 0, 0, -1];
 const VEC_SS = 12, VEC_GP = 13;
 
-/** Helpers the generated code closes over. */
 /**
  * The members of Cpu that generated source names. The source is text, so TypeScript cannot
  * check it; this list is checked against Cpu here, and test/emulator/jit.test.ts checks that
@@ -60,6 +60,7 @@ export const CPU_MEMBERS_USED = [
 /** A precise-state point of a region: RIP, next RIP and instruction of one instruction. */
 interface Site { readonly rl: number; readonly rh: number; readonly nl: number; readonly nh: number; readonly d: Insn }
 
+/** Helpers the generated code closes over. */
 const helpers = {
   cond, getCF, muls64, PROD,
   /** Stores the precise pre-instruction state of `s` with instruction count n (before a slow path). */
