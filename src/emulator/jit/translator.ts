@@ -128,7 +128,7 @@ export function endsIndirect(b: TranslatableBlock): boolean {
   return (last.flags & 1) !== 0 && last.fn !== jcc && last.fn !== jmpRel && last.fn !== callRel && last.fn !== retNear;
 }
 
-/** Whether block b ends with a direct 64-bit branch back to its own start (such a block is translated as a loop). */
+/** Whether block b ends with a direct near branch back to its own start (such a block is translated as a loop). */
 export function isSelfLoop(b: TranslatableBlock): boolean {
   const last = b.insns[b.insns.length - 1];
   if (b.bpAtStart || (last.fn !== jcc && last.fn !== jmpRel) || last.os !== b.mode * 4) return false;
