@@ -64,28 +64,21 @@ export function translateHot(c: Cpu, b: Block, region: boolean): void {
     // its page (a function and its callees, a loop nest), so unrelated code elsewhere in the
     // page does not grow it: V8's compile time grows with the function.
     const blocks = page.blocks, base = b.linLo & ~0xfff;
-    const member = (o: number): Block | null => {
-      const x = blocks[o];
-      return x instanceof Block && x.mode === b.mode && x.epoch === c.blockEpoch && x.linHi === b.linHi &&
-        (x.linLo & ~0xfff) === base && !x.bpAtStart && x.jit !== null && !isSelfLoop(x) ? x : null;
-    };
+    const eligible = (x: unknown): x is Block => x instanceof Block && x.mode === b.mode && x.epoch === c.blockEpoch &&
+      x.linHi === b.linHi && (x.linLo & ~0xfff) === base && !x.bpAtStart && x.jit !== null && !isSelfLoop(x);
     const seen = new Set<Block>([b]);
     let insns = b.insns.length;
-    const add = (x: Block | null): void => {
-      if (x !== null && !seen.has(x) && insns + x.insns.length <= MAX_REGION_INSNS) { seen.add(x); members.push(x); insns += x.insns.length; }
+    const add = (x: Block): void => {
+      if (!seen.has(x) && insns + x.insns.length <= MAX_REGION_INSNS) { seen.add(x); members.push(x); insns += x.insns.length; }
     };
     let indirect = false;
     for (let i = 0; i < members.length; i++) {
-      for (const o of staticSuccessors(members[i])) add(member(o));
+      for (const o of staticSuccessors(members[i])) { const x = blocks[o]; if (eligible(x)) add(x); }
       indirect ||= endsIndirect(members[i]);
     }
     // A computed jump (a switch's jump table, a call through a pointer) may go to any block of
     // the page: take the page's other translated blocks too, hottest first, as room allows.
-    if (indirect) {
-      const rest: Block[] = [];
-      for (const x of blocks) { const m = x instanceof Block ? member(x.linLo & 0xfff) : null; if (m !== null && !seen.has(m)) rest.push(m); }
-      rest.sort((p, q) => q.hits - p.hits).forEach(add);
-    }
+    if (indirect) blocks.filter(eligible).filter((x) => !seen.has(x)).sort((p, q) => q.hits - p.hits).forEach(add);
   }
   const fn = translateRegion(members);
   members.forEach((m, i) => { m.jit = fn; m.jitEntry = i; m.inRegion = region; m.jitCalls = 0; });
