@@ -719,12 +719,32 @@ class BlockCompiler {
     return code;
   }
 
+  /** Declares A{k}/AH{k} = the r/m operand of unary read-modify-write instruction k. */
+  private loadRm(k: number): string {
+    const d = this.insns[k], s = d.os;
+    if (d.mod !== 3) return this.addr(k) + this.read(k, s, `al${k}`, `ah${k}`, `a${k}`, `avh${k}`) + `const A${k}=a${k},AH${k}=${s === 8 ? `avh${k}` : '0'};`;
+    const [a, ah] = this.rdReg(d.rm, s);
+    return `const A${k}=${a},AH${k}=${ah};`;
+  }
+
+  /**
+   * Writes R{k}/RH{k} back to instruction k's r/m operand, then its flag code: a faulting write
+   * leaves the flags from before the instruction (`prevPend`), and a watched one stops after it.
+   */
+  private storeRm(k: number, prevPend: Pend, flags: string): string {
+    const d = this.insns[k], s = d.os, R = `R${k}`, RH = `RH${k}`;
+    if (d.mod === 3) return this.wrReg(d.rm, s, R, RH) + flags;
+    const newPend = this.pend;
+    this.pend = prevPend;
+    const code = this.write(k, s, `al${k}`, `ah${k}`, R, RH);
+    this.pend = newPend;
+    return code + flags + this.breakCheck(k);
+  }
+
   /** NOT (op 2, no flags) and NEG (op 3: the flags of 0 - a). */
   private emitNotNeg(k: number): string {
-    const d = this.insns[k], s = d.os, mem = d.mod !== 3;
-    let code = '';
-    if (mem) code += this.addr(k) + this.read(k, s, `al${k}`, `ah${k}`, `a${k}`, `avh${k}`) + `const A${k}=a${k},AH${k}=${s === 8 ? `avh${k}` : '0'};`;
-    else { const [a, ah] = this.rdReg(d.rm, s); code += `const A${k}=${a},AH${k}=${ah};`; }
+    const d = this.insns[k], s = d.os;
+    let code = this.loadRm(k);
     const A = `A${k}`, AH = `AH${k}`, R = `R${k}`, RH = `RH${k}`;
     const mask = s < 4 ? `&${MASK[s]}` : '|0';
     const prevPend = this.pend;
@@ -734,20 +754,15 @@ class BlockCompiler {
       code += `const ${R}=(0-${A})${mask},${RH}=${s === 8 ? `(0-${AH}-(${A}!==0?1:0))|0` : '0'};`;
       flags = this.setFlags(k, Lf.Sub, s, { a: '0', ah: '0', b: A, bh: AH, r: R, rh: RH, cf: '0' });
     }
-    const newPend = this.pend;
-    if (mem) { this.pend = prevPend; code += this.write(k, s, `al${k}`, `ah${k}`, R, RH); this.pend = newPend; } else code += this.wrReg(d.rm, s, R, RH);
-    code += flags;
-    if (mem) code += this.breakCheck(k);
-    return code;
+    return code + this.storeRm(k, prevPend, flags);
   }
 
   private emitIncDec(k: number): string {
-    const d = this.insns[k], s = d.os, mem = d.mod !== 3;
+    const d = this.insns[k], s = d.os;
     let code = '';
     const [pre, cf] = this.needed[k] ? this.cfExpr() : ['', '0'];
     code += `${pre}const C${k}=${cf};`;
-    if (mem) code += this.addr(k) + this.read(k, s, `al${k}`, `ah${k}`, `a${k}`, `avh${k}`) + `const A${k}=a${k},AH${k}=${s === 8 ? `avh${k}` : '0'};`;
-    else { const [a, ah] = this.rdReg(d.rm, s); code += `const A${k}=${a},AH${k}=${ah};`; }
+    code += this.loadRm(k);
     const A = `A${k}`, AH = `AH${k}`, R = `R${k}`, RH = `RH${k}`;
     if (d.op === 0) {
       if (s === 8) code += `const ${R}=(${A}+1)|0,${RH}=(${AH}+(${R}===0?1:0))|0;`;
@@ -756,11 +771,7 @@ class BlockCompiler {
     else code += `const ${R}=(${A}-1)${s === 4 ? '|0' : `&${MASK[s]}`},${RH}=0;`;
     const prevPend = this.pend;
     const flags = this.setFlags(k, d.op === 0 ? Lf.Inc : Lf.Dec, s, { a: A, ah: AH, b: '1', bh: '0', r: R, rh: RH, cf: `C${k}` });
-    const newPend = this.pend;
-    if (mem) { this.pend = prevPend; code += this.write(k, s, `al${k}`, `ah${k}`, R, RH); this.pend = newPend; } else code += this.wrReg(d.rm, s, R, RH);
-    code += flags;
-    if (mem) code += this.breakCheck(k);
-    return code;
+    return code + this.storeRm(k, prevPend, flags);
   }
 
   private emitShift(k: number): string {
